@@ -1,0 +1,29 @@
+// The command line: what the user asked for, before plugins, ports and targets
+// are resolved.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "scanfw/config.hpp"
+
+namespace scanfw {
+
+struct CliOptions {
+    ScanConfig scan;                     // from flags; overrides the profile's
+    std::optional<std::string> profile;  // --profile FILE
+    std::vector<std::string> plugin_dirs;
+    bool list_plugins = false;
+    bool show_reason = false;
+    int verbosity = 0;  // -v, -vv
+    std::string command_line;
+};
+
+// Parses argv. Returns the exit code to leave with (0 for --help/--version, 2 for
+// bad usage, after printing why), or -1 to go on and scan.
+int parse_command_line(int argc, const char* const* argv, CliOptions& out);
+
+// nmap's multi-letter short options (-oJ FILE, -iL FILE) become long ones for the parser.
+std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& args);
+
+}  // namespace scanfw

@@ -1,0 +1,47 @@
+// The scan engines: they carry a technique's probes to every (target, port), match
+// replies, retransmit, pace, and hand each final verdict to a ResultSink.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "scanfw/plugins.hpp"
+#include "scanfw/result.hpp"
+#include "scanfw/targets.hpp"
+
+namespace scanfw {
+
+// The scan could not run (no privileges, no socket, no capture).
+struct RuntimeError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Timing {
+    std::chrono::milliseconds timeout{1000};  // wait for a reply to each try
+    int retries = 2;                          // tries after the first
+    std::uint64_t rate = 10000;               // probes per second, at most
+};
+
+struct ScanJob {
+    std::shared_ptr<const Plugin> plugin;
+    const TargetSet* targets = nullptr;
+    std::vector<std::uint16_t> ports;
+    Timing timing;
+};
+
+// Throws RuntimeError when this process cannot use the transport (a raw technique
+// without CAP_NET_RAW), before anything is sent.
+void check_transport_available(Transport t, std::string_view plugin_name);
+
+// Runs one technique over all targets and ports; every (target, port) gets exactly
+// one on_result call.
+void run_scan(const ScanJob& job, ResultSink& sink);
+
+// The engines behind run_scan, one per kind of transport.
+void run_raw_scan(const ScanJob& job, ResultSink& sink);
+void run_connect_scan(const ScanJob& job, ResultSink& sink);
+
+}  // namespace scanfw

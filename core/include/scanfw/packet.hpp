@@ -1,0 +1,52 @@
+// Packets on the wire: building IPv4 TCP/UDP probes and parsing what comes back.
+// Parsing is defensive: every length is checked against the captured bytes, and
+// anything malformed (bad IHL or data offset, truncation, fragments) is rejected.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "scanfw/address.hpp"
+#include "scanfw/plugin_api.hpp"
+
+namespace scanfw {
+
+// The fields of one probe, as the transport builds it.
+struct ProbeHeader {
+    IpAddress src, dst;
+    std::uint16_t sport = 0, dport = 0;
+    std::uint32_t seq = 0, ack = 0;  // TCP
+    std::uint16_t ip_id = 0;
+    std::uint8_t ttl = 64;
+};
+
+inline constexpr std::size_t kMaxProbeSize = 1500;
+
+// Writes an IPv4+TCP or IPv4+UDP packet (checksums filled in) into out and returns
+// its length, or 0 when it does not fit.
+std::size_t build_probe(Protocol proto, const ProbeHeader& h, const Probe& probe, std::span<std::uint8_t> out);
+
+// A packet that may answer one of our probes, reduced to what matching needs.
+// For an ICMP error the addresses and ports are those of the quoted probe, so
+// `target`/`target_port` always name the probed end and `our_port` ours.
+struct Answer {
+    Protocol proto = Protocol::Tcp;
+    IpAddress target;
+    std::uint16_t target_port = 0;
+    std::uint16_t our_port = 0;
+    bool quoted = false;           // true: from an ICMP error quoting our probe
+    std::uint32_t seq = 0, ack = 0;  // TCP: outer segment's, or the quoted probe's seq in `seq`
+    std::uint16_t quoted_ip_id = 0;  // quoted: the probe's IP id
+    Reply reply;
+};
+
+// Parses one IPv4 packet (starting at the IP header). Returns nullopt for anything
+// that cannot be an answer to a TCP/UDP probe.
+std::optional<Answer> parse_ipv4_answer(std::span<const std::uint8_t> packet);
+
+// Maps ICMPv4 destination-unreachable codes.
+Unreach unreach_from_icmp4(std::uint8_t code);
+
+}  // namespace scanfw

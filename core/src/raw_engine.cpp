@@ -1,0 +1,154 @@
+// The raw engine: one thread sends (paced, batched), the capture thread receives.
+// State exists only for probes in flight; a reply or the last timeout frees it.
+#include <queue>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "capture.hpp"
+#include "raw_socket.hpp"
+#include "scanfw/engine.hpp"
+#include "schedule.hpp"
+
+namespace scanfw {
+
+namespace {
+
+struct Flight {
+    IpAddress src;
+    int tries = 0;  // probes sent so far
+    Clock::time_point sent;
+};
+
+struct Due {
+    Clock::time_point when;
+    EndpointKey key;
+    int tries;
+    bool operator>(const Due& o) const { return when > o.when; }
+};
+
+class RawScan {
+public:
+    RawScan(const ScanJob& job, ResultSink& sink)
+        : job_(job), sink_(sink), info_(job.plugin->info()), key_(random_key()), tagger_(key_),
+          order_(*job.targets, job.ports, key_), limiter_(job.timing.rate), capture_(info_.protocol, tagger_) {}
+
+    void run() {
+        capture_.start();
+        std::vector<Answer> answers;
+        std::vector<EndpointKey> resend;
+        while (!order_.done() || !flights_.empty()) {
+            auto now = Clock::now();
+            expire(now, resend);
+            const bool more_new = !order_.done();
+            std::size_t budget = limiter_.take(RawSocket::kBatch, now);
+            while (budget > 0 && !resend.empty()) {
+                send(resend.back(), now);
+                resend.pop_back();
+                --budget;
+            }
+            while (budget > 0 && !order_.done()) {
+                auto [host, port] = order_.next();
+                if (start(EndpointKey{host, port}, now)) --budget;
+            }
+            socket_.flush();
+
+            // Wait for answers until there is something else to do.
+            Clock::time_point wake = due_.empty() ? now + job_.timing.timeout : due_.top().when;
+            if (more_new || !resend.empty()) wake = std::min(wake, limiter_.next_token(Clock::now()));
+            capture_.take(answers, wake);
+            for (const Answer& a : answers) handle(a);
+        }
+        capture_.stop();
+        spdlog::debug("{}: {} probes sent, {} packets captured, {} dropped by the kernel", info_.name,
+                      socket_.sent(), capture_.packets_seen(), capture_.packets_dropped());
+    }
+
+private:
+    bool start(const EndpointKey& key, Clock::time_point now) {
+        if (flights_.count(key)) return false;  // the same target listed twice
+        const auto src = routes_.source_for(key.host);
+        if (!src) {
+            spdlog::warn("no route to {}: skipped", key.host.str());
+            return false;
+        }
+        flights_.emplace(key, Flight{*src, 0, now});
+        send(key, now);
+        return true;
+    }
+
+    void send(const EndpointKey& key, Clock::time_point now) {
+        auto it = flights_.find(key);
+        if (it == flights_.end()) return;
+        Flight& f = it->second;
+        const ProbeTag tag = tagger_.tag(key.host, key.port);
+        const ProbeHeader h{f.src, key.host, tag.sport, key.port, tag.seq, tag.ack, tag.ip_id, 64};
+        const std::size_t len = build_probe(info_.protocol, h, job_.plugin->probe(key.port), socket_.slot());
+        if (len == 0) throw RuntimeError(fmt::format("plugin '{}': probe for port {} does not fit a packet",
+                                                     info_.name, key.port));
+        socket_.commit(len, key.host);
+        if (socket_.full()) socket_.flush();
+        ++f.tries;
+        f.sent = now;
+        due_.push({now + job_.timing.timeout, key, f.tries});
+    }
+
+    // Probes whose wait ran out: queue a retransmission, or conclude from silence.
+    void expire(Clock::time_point now, std::vector<EndpointKey>& resend) {
+        while (!due_.empty() && due_.top().when <= now) {
+            const Due d = due_.top();
+            due_.pop();
+            auto it = flights_.find(d.key);
+            if (it == flights_.end() || it->second.tries != d.tries) continue;  // answered or resent
+            if (d.tries <= job_.timing.retries) {
+                resend.push_back(d.key);
+            } else {
+                finish(it, job_.plugin->classify(Reply{}), Reply{}, now);
+            }
+        }
+    }
+
+    void handle(const Answer& a) {
+        auto it = flights_.find(EndpointKey{a.target, a.target_port});
+        if (it == flights_.end()) return;  // late or duplicate
+        const Verdict v = job_.plugin->classify(a.reply);
+        if (v.state == PortState::Undecided) return;
+        finish(it, v, a.reply, Clock::now());
+    }
+
+    void finish(std::unordered_map<EndpointKey, Flight, EndpointKeyHash>::iterator it, const Verdict& v,
+                const Reply& reply, Clock::time_point now) {
+        Result r;
+        r.host = it->first.host;
+        r.port = it->first.port;
+        r.protocol = info_.protocol;
+        r.technique = info_.name;
+        r.state = v.state == PortState::Undecided ? PortState::Filtered : v.state;
+        r.reason = v.reason;
+        r.ttl = reply.ttl;
+        if (reply.kind != Reply::Kind::Silence)
+            r.rtt_us = static_cast<std::uint32_t>(
+                std::chrono::duration_cast<std::chrono::microseconds>(now - it->second.sent).count());
+        flights_.erase(it);
+        sink_.on_result(r);
+    }
+
+    const ScanJob& job_;
+    ResultSink& sink_;
+    const Description info_;
+    const SipKey key_;
+    const Tagger tagger_;
+    ScanOrder order_;
+    RateLimiter limiter_;
+    SourceRoutes routes_;
+    RawSocket socket_;
+    Capture capture_;
+    std::unordered_map<EndpointKey, Flight, EndpointKeyHash> flights_;
+    std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+};
+
+}  // namespace
+
+void run_raw_scan(const ScanJob& job, ResultSink& sink) { RawScan(job, sink).run(); }
+
+}  // namespace scanfw

@@ -1,0 +1,57 @@
+// Raw IPv4 sending in batches (sendmmsg), and the route's source address per target.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "scanfw/address.hpp"
+#include "scanfw/packet.hpp"
+
+namespace scanfw {
+
+class RawSocket {
+public:
+    static constexpr std::size_t kBatch = 64;
+
+    RawSocket();  // throws RuntimeError (EPERM: needs CAP_NET_RAW)
+    ~RawSocket();
+    RawSocket(const RawSocket&) = delete;
+    RawSocket& operator=(const RawSocket&) = delete;
+
+    // A slot to build the next packet in; commit() queues it, flush() sends the queue.
+    std::span<std::uint8_t> slot() { return buffers_[count_]; }
+    void commit(std::size_t len, const IpAddress& dst);
+    bool full() const { return count_ == kBatch; }
+    void flush();
+
+    std::uint64_t sent() const { return sent_; }
+
+private:
+    int fd_ = -1;
+    std::size_t count_ = 0;
+    std::uint64_t sent_ = 0;
+    std::array<std::array<std::uint8_t, kMaxProbeSize>, kBatch> buffers_{};
+    std::array<std::size_t, kBatch> lengths_{};
+    std::array<sockaddr_in, kBatch> addrs_{};
+};
+
+// The source address the kernel would use toward a target (a connected UDP socket's
+// local address), cached.
+class SourceRoutes {
+public:
+    std::optional<IpAddress> source_for(const IpAddress& dst);
+
+private:
+    std::unordered_map<IpAddress, IpAddress, IpAddressHash> cache_;
+};
+
+// Throws RuntimeError when raw sockets cannot be opened here.
+void require_raw_sockets();
+
+}  // namespace scanfw

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything scanfw needs to build, test and demo on Debian 12, then builds it.
+# Usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake pkg-config          # toolchain
+  libpcap-dev                               # capture of replies
+  libboost-dev libboost-filesystem-dev      # Boost.DLL plugin loading
+  libyaml-cpp-dev                           # YAML profiles
+  libspdlog-dev libfmt-dev                  # logging and formatting
+  libcli11-dev                              # command line
+  libgtest-dev libgmock-dev                 # unit tests
+  iproute2 nftables                         # namespaces and firewall rules for demo/tests
+  nmap                                      # side-by-side comparison in integration tests
+  python3                                   # small listeners in demo/tests
+  netbase                                   # /etc/services for service names
+  libcap2-bin                               # capsh/setcap
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" != "--no-build" ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build -j"$(nproc)"
+fi

@@ -1,0 +1,361 @@
+// parse_duration, ScanConfig::override_with and load_profile (YAML profiles).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "scanfw/config.hpp"
+#include "scanfw/ports.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using scanfw::InputError;
+using scanfw::load_profile;
+using scanfw::parse_duration;
+using scanfw::ScanConfig;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// --- parse_duration ---
+
+TEST(Duration, Units) {
+    EXPECT_EQ(parse_duration("500ms"), 500ms);
+    EXPECT_EQ(parse_duration("2s"), 2000ms);
+    EXPECT_EQ(parse_duration("1.5s"), 1500ms);
+    EXPECT_EQ(parse_duration("1m"), 60000ms);
+    EXPECT_EQ(parse_duration("1.5m"), 90000ms);
+    EXPECT_EQ(parse_duration("2h"), 7200000ms);
+    EXPECT_EQ(parse_duration("2000us"), 2ms);
+}
+
+TEST(Duration, BareNumberIsSeconds) {
+    EXPECT_EQ(parse_duration("3"), 3000ms);
+    EXPECT_EQ(parse_duration("0.25"), 250ms);
+    EXPECT_EQ(parse_duration("0.3"), 300ms);  // exact, no floating-point rounding up
+    EXPECT_EQ(parse_duration("0.1s"), 100ms);
+}
+
+TEST(Duration, RoundsUpToAMillisecond) {
+    EXPECT_EQ(parse_duration("250us"), 1ms);
+    EXPECT_EQ(parse_duration("1us"), 1ms);
+    EXPECT_EQ(parse_duration("1001us"), 2ms);
+    EXPECT_EQ(parse_duration("0.0001s"), 1ms);
+    EXPECT_EQ(parse_duration("1.5ms"), 2ms);
+}
+
+TEST(Duration, Rejects) {
+    for (const char* bad : {"", "0", "0s", "0ms", "0.0s", "0us", "-1", "-1s", "+1s", "abc", "s", "1x", "1 s", " 1s",
+                            "1s ", "1S", "1MS", "1sec", ".5s", "5.s", "1.2.3s", "1e3", "1e3ms", "inf", "nan", "1,5s",
+                            "1ms2", "99999999999999999999s", "9999999999999999h"}) {
+        EXPECT_FALSE(parse_duration(bad)) << "'" << bad << "'";
+    }
+}
+
+// --- ScanConfig::override_with ---
+
+TEST(ScanConfig, OverrideReplacesOnlyWhatIsSet) {
+    ScanConfig base;
+    base.name = "base";
+    base.plugins = {"syn"};
+    base.ports = "1-1024";
+    base.targets = {"10.0.0.1"};
+    base.timeout = 1000ms;
+    base.retries = 2;
+    base.rate = 100;
+    base.outputs.json = "a.jsonl";
+
+    ScanConfig over;
+    over.ports = "22";
+    over.retries = 0;
+    base.override_with(over);
+    EXPECT_EQ(base.name, "base");
+    EXPECT_THAT(base.plugins, ElementsAre("syn"));
+    EXPECT_EQ(base.ports, "22");
+    EXPECT_THAT(base.targets, ElementsAre("10.0.0.1"));
+    EXPECT_EQ(base.timeout, 1000ms);
+    EXPECT_EQ(base.retries, 0);
+    EXPECT_EQ(base.rate, 100u);
+    EXPECT_EQ(base.outputs.json, "a.jsonl");
+
+    ScanConfig all;
+    all.name = "n";
+    all.description = "d";
+    all.plugins = {"ack", "fin"};
+    all.targets = {"::1"};
+    all.timeout = 5ms;
+    all.rate = 7;
+    all.outputs.json = "-";
+    base.override_with(all);
+    EXPECT_EQ(base.name, "n");
+    EXPECT_EQ(base.description, "d");
+    EXPECT_THAT(base.plugins, ElementsAre("ack", "fin"));
+    EXPECT_THAT(base.targets, ElementsAre("::1"));
+    EXPECT_EQ(base.timeout, 5ms);
+    EXPECT_EQ(base.rate, 7u);
+    EXPECT_EQ(base.outputs.json, "-");
+    EXPECT_EQ(base.ports, "22");
+}
+
+// --- load_profile ---
+
+class Profile : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() /
+               ("scanfw-profile-test-" + std::to_string(::getpid()) + "-" + info->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::string write(const std::string& text, const std::string& name = "p.yaml") {
+        const std::string path = (dir_ / name).string();
+        std::ofstream(path, std::ios::binary) << text;
+        return path;
+    }
+    ScanConfig load(const std::string& text) { return load_profile(write(text)); }
+
+    // The message load_profile throws for a profile holding `text`, or "".
+    std::string error_of(const std::string& text) {
+        const std::string path = write(text);
+        try {
+            load_profile(path);
+        } catch (const InputError& e) {
+            return e.what();
+        }
+        return "";
+    }
+    // The same with "PATH:" taken off, for comparing exact messages.
+    std::string located_error_of(const std::string& text) {
+        const std::string message = error_of(text);
+        const std::string path = (dir_ / "p.yaml").string() + ":";
+        if (message.rfind(path, 0) != 0) return "no path prefix: " + message;
+        return message.substr(path.size());
+    }
+
+    fs::path dir_;
+};
+
+TEST_F(Profile, FullProfile) {
+    const ScanConfig c = load(R"(# a comment
+name: full
+description: "Every key, once"
+plugins: [syn, ack]
+ports: "T:22,80,U:53"
+targets: [198.18.0.2, "10.0.0.0/30"]
+timeout: 300ms
+retries: 3
+rate: 5000
+outputs:
+  json: out.jsonl
+)");
+    EXPECT_EQ(c.name, "full");
+    EXPECT_EQ(c.description, "Every key, once");
+    EXPECT_THAT(c.plugins, ElementsAre("syn", "ack"));
+    EXPECT_EQ(c.ports, "T:22,80,U:53");
+    EXPECT_THAT(c.targets, ElementsAre("198.18.0.2", "10.0.0.0/30"));
+    EXPECT_EQ(c.timeout, 300ms);
+    EXPECT_EQ(c.retries, 3);
+    EXPECT_EQ(c.rate, 5000u);
+    EXPECT_EQ(c.outputs.json, "out.jsonl");
+}
+
+TEST_F(Profile, EmptyProfileSetsNothing) {
+    for (const char* text : {"", "# only a comment\n", "---\n", "{}\n"}) {
+        const ScanConfig c = load(text);
+        EXPECT_FALSE(c.name) << text;
+        EXPECT_TRUE(c.plugins.empty());
+        EXPECT_FALSE(c.ports);
+        EXPECT_TRUE(c.targets.empty());
+        EXPECT_FALSE(c.timeout);
+        EXPECT_FALSE(c.retries);
+        EXPECT_FALSE(c.rate);
+        EXPECT_FALSE(c.outputs.json);
+    }
+}
+
+TEST_F(Profile, PluginsForms) {
+    EXPECT_THAT(load("plugins: syn\n").plugins, ElementsAre("syn"));
+    EXPECT_THAT(load("plugins: syn,ack\n").plugins, ElementsAre("syn", "ack"));
+    EXPECT_THAT(load("plugins: \"syn, ack ,fin\"\n").plugins, ElementsAre("syn", "ack", "fin"));
+    EXPECT_THAT(load("plugins:\n  - syn\n  - my_plugin-2\n").plugins, ElementsAre("syn", "my_plugin-2"));
+    EXPECT_THAT(load("plugins: [syn, \"ack,fin\"]\n").plugins, ElementsAre("syn", "ack", "fin"));
+}
+
+TEST_F(Profile, PortsForms) {
+    EXPECT_EQ(load("ports: 22\n").ports, "22");
+    EXPECT_EQ(load("ports: \"-\"\n").ports, "-");
+    EXPECT_EQ(load("ports: 1-1024\n").ports, "1-1024");
+    EXPECT_EQ(load("ports: T:22,U:53\n").ports, "T:22,U:53");
+}
+
+TEST_F(Profile, TargetsForms) {
+    EXPECT_THAT(load("targets: 10.0.0.1\n").targets, ElementsAre("10.0.0.1"));
+    EXPECT_THAT(load("targets: 10.0.0.1  scanme.example\n").targets, ElementsAre("10.0.0.1", "scanme.example"));
+    EXPECT_THAT(load("targets:\n  - 10.0.0.1,3\n  - \"::1\"\n").targets, ElementsAre("10.0.0.1,3", "::1"));
+}
+
+TEST_F(Profile, TimeoutForms) {
+    EXPECT_EQ(load("timeout: 2\n").timeout, 2000ms);
+    EXPECT_EQ(load("timeout: 1.5\n").timeout, 1500ms);
+    EXPECT_EQ(load("timeout: 1m\n").timeout, 60000ms);
+    EXPECT_EQ(load("timeout: \"250us\"\n").timeout, 1ms);
+}
+
+TEST_F(Profile, IntegerBounds) {
+    EXPECT_EQ(load("retries: 0\n").retries, 0);
+    EXPECT_EQ(load("retries: 20\n").retries, 20);
+    EXPECT_EQ(load("rate: 1\n").rate, 1u);
+    EXPECT_EQ(load("rate: \"250\"\n").rate, 250u);
+    EXPECT_EQ(load("outputs:\n  json: \"-\"\n").outputs.json, "-");
+}
+
+TEST_F(Profile, WrongTypeNamesKeyAndPosition) {
+    EXPECT_EQ(located_error_of("name: x\nrate: 10\nretries: abc\n"),
+              "3:10: 'retries' must be an integer from 0 to 20, got 'abc'");
+    EXPECT_EQ(located_error_of("retries: [1, 2]\n"), "1:10: 'retries' must be an integer from 0 to 20, got a list");
+    EXPECT_EQ(located_error_of("plugins: {a: 1}\n"),
+              "1:10: 'plugins' must be a plugin name or a list of them, got a map");
+    EXPECT_EQ(located_error_of("plugins: [syn, [ack]]\n"),
+              "1:16: 'plugins' must be a plugin name or a list of them, got a list");
+    EXPECT_THAT(located_error_of("name: [a]\n"), StartsWith("1:7: 'name' must be a string, got a list"));
+    EXPECT_THAT(located_error_of("description: {a: b}\n"), StartsWith("1:14: 'description' must be a string"));
+    EXPECT_THAT(located_error_of("ports: [22, 80]\n"), StartsWith("1:8: 'ports' must be a port list"));
+    EXPECT_THAT(located_error_of("targets: {a: b}\n"), StartsWith("1:10: 'targets' must be a target or a list"));
+    EXPECT_THAT(located_error_of("targets:\n  - a\n  - [b]\n"), StartsWith("3:5: 'targets' must be a target"));
+    EXPECT_THAT(located_error_of("timeout: [1s]\n"), StartsWith("1:10: 'timeout' must be a positive duration"));
+    EXPECT_THAT(located_error_of("rate: {a: 1}\n"), StartsWith("1:7: 'rate' must be a positive integer"));
+    EXPECT_THAT(located_error_of("outputs: out.json\n"),
+                StartsWith("1:10: 'outputs' must be a map like {json: out.jsonl}, got 'out.json'"));
+    EXPECT_THAT(located_error_of("outputs:\n  json: [a]\n"),
+                StartsWith("2:9: 'outputs.json' must be a file path or \"-\", got a list"));
+}
+
+TEST_F(Profile, MissingValues) {
+    EXPECT_THAT(error_of("retries:\n"), HasSubstr("'retries' must be an integer from 0 to 20, got nothing"));
+    EXPECT_THAT(error_of("plugins:\n"), HasSubstr("'plugins'"));
+    EXPECT_THAT(error_of("outputs:\n"), HasSubstr("'outputs' must be a map"));
+    EXPECT_THAT(error_of("outputs:\n  json:\n"), HasSubstr("'outputs.json' must be a file path"));
+    EXPECT_THAT(error_of("outputs:\n  json: \"\"\n"), HasSubstr("'outputs.json' must be a file path or \"-\", got ''"));
+    EXPECT_THAT(error_of("timeout:\n"), HasSubstr("'timeout' must be a positive duration"));
+    // Every error carries a position, even for a missing value.
+    EXPECT_THAT(located_error_of("name: x\nretries:\n"), ::testing::MatchesRegex("[0-9]+:[0-9]+: .*"));
+}
+
+TEST_F(Profile, OutOfRangeValues) {
+    EXPECT_EQ(located_error_of("retries: 21\n"), "1:10: 'retries' must be an integer from 0 to 20, got '21'");
+    EXPECT_THAT(error_of("retries: -1\n"), HasSubstr("'retries' must be an integer from 0 to 20, got '-1'"));
+    EXPECT_THAT(error_of("retries: 1.5\n"), HasSubstr("got '1.5'"));
+    EXPECT_THAT(error_of("retries: 99999999999999999999999\n"), HasSubstr("'retries'"));
+    EXPECT_EQ(located_error_of("rate: 0\n"), "1:7: 'rate' must be a positive integer (probes per second), got '0'");
+    EXPECT_THAT(error_of("rate: -5\n"), HasSubstr("'rate' must be a positive integer"));
+    EXPECT_THAT(error_of("rate: fast\n"), HasSubstr("got 'fast'"));
+    EXPECT_THAT(error_of("rate: 1e6\n"), HasSubstr("got '1e6'"));
+    EXPECT_EQ(located_error_of("timeout: 0\n"),
+              "1:10: 'timeout' must be a positive duration like 500ms, 2s, 1.5s or 1m, got '0'");
+    EXPECT_THAT(error_of("timeout: -1s\n"), HasSubstr("got '-1s'"));
+    EXPECT_THAT(error_of("timeout: soon\n"), HasSubstr("got 'soon'"));
+}
+
+TEST_F(Profile, BadPorts) {
+    EXPECT_EQ(located_error_of("\nports: \"22,70000\"\n"),
+              "2:8: 'ports' is not a valid port list: bad port '70000' in '22,70000': ports are 0-65535");
+    EXPECT_THAT(error_of("ports: \"\"\n"), HasSubstr("'ports' is not a valid port list: empty port spec"));
+    EXPECT_THAT(error_of("ports: 90-80\n"), HasSubstr("reversed port range '90-80'"));
+    EXPECT_THAT(error_of("ports: S:22\n"), HasSubstr("unsupported protocol prefix 'S:'"));
+}
+
+TEST_F(Profile, BadPluginNames) {
+    EXPECT_EQ(located_error_of("plugins: ../evil\n"),
+              "1:10: 'plugins': bad plugin name '../evil' (names are made of a-z, 0-9, '_' and '-')");
+    EXPECT_THAT(error_of("plugins: /usr/lib/x.so\n"), HasSubstr("bad plugin name '/usr/lib/x.so'"));
+    EXPECT_THAT(error_of("plugins: SYN\n"), HasSubstr("bad plugin name 'SYN'"));
+    EXPECT_THAT(error_of("plugins: \"syn,,ack\"\n"), HasSubstr("bad plugin name ''"));
+    EXPECT_THAT(error_of("plugins: \"\"\n"), HasSubstr("bad plugin name ''"));
+    EXPECT_THAT(located_error_of("plugins:\n  - syn\n  - \"a b\"\n"), StartsWith("3:5: 'plugins': bad plugin name 'a b'"));
+    EXPECT_THAT(error_of("plugins: []\n"), HasSubstr("'plugins' must name at least one plugin"));
+}
+
+TEST_F(Profile, BadTargets) {
+    EXPECT_THAT(error_of("targets: \"\"\n"), HasSubstr("'targets' has an empty target"));
+    EXPECT_THAT(error_of("targets: []\n"), HasSubstr("'targets' must name at least one target"));
+    EXPECT_THAT(located_error_of("targets: [a, \" \"]\n"), StartsWith("1:14: 'targets' has an empty target"));
+}
+
+TEST_F(Profile, UnknownKeys) {
+    EXPECT_EQ(located_error_of("name: x\nplugins: syn\nports: 22\nrate: 10\nportz: 80\n"),
+              "5:1: unknown key 'portz' (known: name, description, plugins, ports, targets, timeout, retries, rate, "
+              "outputs)");
+    EXPECT_EQ(located_error_of("outputs:\n  json: a\n  xml: b\n"), "3:3: unknown key 'xml' under 'outputs' (known: json)");
+    EXPECT_THAT(error_of("Name: x\n"), HasSubstr("unknown key 'Name'"));
+}
+
+TEST_F(Profile, DuplicateKeys) {
+    EXPECT_EQ(located_error_of("rate: 1\nrate: 2\n"), "2:1: duplicate key 'rate'");
+    EXPECT_EQ(located_error_of("outputs:\n  json: a\n  json: b\n"), "3:3: duplicate key 'json'");
+}
+
+TEST_F(Profile, NotAMap) {
+    EXPECT_THAT(located_error_of("- syn\n- ack\n"), StartsWith("1:1: a profile must be a map of keys, got a list"));
+    EXPECT_THAT(located_error_of("just text\n"), StartsWith("1:1: a profile must be a map of keys, got 'just text'"));
+    EXPECT_THAT(located_error_of("[a]: 1\n"), StartsWith("1:1: keys must be names, got a list"));
+}
+
+TEST_F(Profile, YamlSyntaxErrors) {
+    EXPECT_THAT(located_error_of("name: x\nplugins: [syn, ack\nrate: 10\n"), ::testing::MatchesRegex("[0-9]+:[0-9]+: .+"));
+    EXPECT_THAT(located_error_of("name: x\n  bad: indent\n"), StartsWith("2:"));
+    EXPECT_THAT(located_error_of("name: \"unterminated\n"), ::testing::MatchesRegex("[0-9]+:[0-9]+: .+"));
+    EXPECT_THAT(located_error_of("a: *nosuchanchor\n"), ::testing::MatchesRegex("1:[0-9]+: .+"));
+}
+
+TEST_F(Profile, UnreadableFiles) {
+    const std::string missing = (dir_ / "missing.yaml").string();
+    try {
+        load_profile(missing);
+        FAIL() << "no error for a missing file";
+    } catch (const InputError& e) {
+        EXPECT_EQ(std::string(e.what()), missing + ": cannot read: No such file or directory");
+    }
+    try {
+        load_profile(dir_.string());
+        FAIL() << "no error for a directory";
+    } catch (const InputError& e) {
+        EXPECT_EQ(std::string(e.what()), dir_.string() + ": cannot read: Is a directory");
+    }
+}
+
+// Every profile shipped in profiles/ must load.
+TEST(ShippedProfiles, AllLoad) {
+    const fs::path dir = fs::path(SCANFW_TEST_SOURCE_DIR "/../profiles");
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+    }
+    if (files.empty()) GTEST_SKIP() << "no profiles in " << dir;
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+        SCOPED_TRACE(file.string());
+        EXPECT_NO_THROW({
+            try {
+                const ScanConfig c = load_profile(file.string());
+                if (c.ports) scanfw::parse_ports(*c.ports);
+            } catch (const InputError& e) {
+                ADD_FAILURE() << e.what();
+                throw;
+            }
+        });
+    }
+}
+
+}  // namespace

@@ -314,7 +314,9 @@ TEST_F(Profile, NotAMap) {
 TEST_F(Profile, YamlSyntaxErrors) {
     EXPECT_THAT(located_error_of("name: x\nplugins: [syn, ack\nrate: 10\n"), ::testing::MatchesRegex("[0-9]+:[0-9]+: .+"));
     EXPECT_THAT(located_error_of("name: x\n  bad: indent\n"), StartsWith("2:"));
-    EXPECT_THAT(located_error_of("name: \"unterminated\n"), ::testing::MatchesRegex("[0-9]+:[0-9]+: .+"));
+    EXPECT_EQ(located_error_of("name: a: b\n"), "1:8: illegal map value");
+    EXPECT_EQ(located_error_of("rate: 1\nname: \"a\" b\n"), "2:11: end of map not found");
+    EXPECT_THAT(located_error_of("name: x\n\tfoo: 1\n"), StartsWith("2:1: "));
     EXPECT_THAT(located_error_of("a: *nosuchanchor\n"), ::testing::MatchesRegex("1:[0-9]+: .+"));
 }
 

@@ -17,6 +17,7 @@ packages=(
   python3                                   # small listeners in demo/tests
   netbase                                   # /etc/services for service names
   libcap2-bin                               # capsh/setcap
+  jq                                        # integration tests read JSON output
 )
 missing=()
 for p in "${packages[@]}"; do

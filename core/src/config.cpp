@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "scanfw/plugins.hpp"
 #include "scanfw/ports.hpp"
 
 namespace scanfw {
@@ -107,10 +108,6 @@ std::string describe(const YAML::Node& node) {
     }
 }
 
-bool valid_plugin_name(std::string_view name) {
-    return !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") == std::string_view::npos;
-}
-
 // Reads one profile; every error names the file, the position and the key.
 class ProfileReader {
 public:
@@ -164,6 +161,10 @@ private:
     std::vector<std::string> plugins(const YAML::Node& value) const {
         std::vector<std::string> names;
         auto add = [&](const YAML::Node& item) {
+            if (item.IsNull() && value.IsSequence()) {  // a bare `null` in the list: the NULL technique
+                names.emplace_back("null");
+                return;
+            }
             if (!item.IsScalar()) {
                 fail(item, fmt::format("'plugins' must be a plugin name or a list of them, got {}", describe(item)));
             }

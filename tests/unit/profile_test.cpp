@@ -190,6 +190,8 @@ TEST_F(Profile, PluginsForms) {
     EXPECT_THAT(load("plugins: \"syn, ack ,fin\"\n").plugins, ElementsAre("syn", "ack", "fin"));
     EXPECT_THAT(load("plugins:\n  - syn\n  - my_plugin-2\n").plugins, ElementsAre("syn", "my_plugin-2"));
     EXPECT_THAT(load("plugins: [syn, \"ack,fin\"]\n").plugins, ElementsAre("syn", "ack", "fin"));
+    // A bare null in the list is YAML's null; users mean the NULL technique.
+    EXPECT_THAT(load("plugins: [null, fin, xmas]\n").plugins, ElementsAre("null", "fin", "xmas"));
 }
 
 TEST_F(Profile, PortsForms) {

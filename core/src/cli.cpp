@@ -37,7 +37,7 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
     int retries = -1;
     std::uint64_t rate = 0;
     app.add_option("--plugin", plugins, "Techniques to run, by name (repeat or comma-separate: syn,ack)")
-        ->delimiter(',')->type_name("NAME");
+        ->delimiter(',')->type_name("NAME")->allow_extra_args(false);
     app.add_option("-p,--ports", ports, "Ports, nmap syntax: 22,80,1000-2000  T:22,U:53  - (all); default 1-1024")
         ->type_name("PORTS");
     app.add_option("--profile", out.profile, "YAML scan profile; flags given here override it")->type_name("FILE");
@@ -52,7 +52,7 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
     app.add_flag("--reason", out.show_reason, "Show the reason for each state in the multi-technique table");
     app.add_flag("--list-plugins", out.list_plugins, "List the technique plugins found, and exit");
     app.add_option("--plugin-dir", out.plugin_dirs, "Also look for plugins here (before the default places)")
-        ->type_name("DIR");
+        ->type_name("DIR")->allow_extra_args(false);
     app.add_flag("-v,--verbose", out.verbosity, "More log output (-vv: debug)");
     app.add_option("targets", out.scan.targets, "Hosts: 198.18.0.2, 198.18.0.0/24, 198.18.0.1-20, a hostname")
         ->type_name("TARGET");

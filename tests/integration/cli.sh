@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The command line as a user meets it: exit codes and error messages for bad input,
+# --list-plugins, plugin loading from --plugin-dir, and the raw-socket privilege check.
+# Usage: cli.sh SCANFW_BINARY FIXTURE_DIR
+set -uo pipefail
+scanfw=$1 fixtures=$2
+work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT
+failures=0 passed=0
+
+# expect CODE PATTERN -- ARGS...: scanfw ARGS exits CODE and stderr matches PATTERN.
+expect() {
+  local code=$1 pattern=$2; shift 3
+  "$scanfw" "$@" >"$work/out" 2>"$work/err"
+  local rc=$?
+  if [ "$rc" -ne "$code" ] || ! grep -Eq -- "$pattern" "$work/err"; then
+    echo "FAIL: scanfw $* -> exit $rc (want $code), stderr: $(cat "$work/err")"
+    failures=$((failures + 1))
+  else
+    passed=$((passed + 1))
+  fi
+  if [ "$code" -ne 0 ] && [ -s "$work/out" ]; then
+    echo "FAIL: scanfw $* failed but printed to stdout: $(head -3 "$work/out")"
+    failures=$((failures + 1))
+  fi
+}
+
+# Bad usage and input: exit 2, and the message names the problem.
+expect 2 "bad port '70000'" -- --plugin syn -p 22,70000 198.18.0.2
+expect 2 "reversed port range '90-80'" -- --plugin syn -p 90-80 198.18.0.2
+expect 2 "unknown plugin 'nosuch'" -- --plugin nosuch 198.18.0.2
+expect 2 "invalid plugin name '../syn'" -- --plugin ../syn 198.18.0.2
+expect 2 "no targets" -- --plugin syn -p 22
+expect 2 "no technique chosen" -- -p 22 198.18.0.2
+expect 2 "bad octet '300' in '198.18.0.300'" -- --plugin syn 198.18.0.300
+expect 2 "too large" -- --plugin syn 198.18.0.0/4
+expect 2 "not a duration" -- --plugin syn --timeout soon 198.18.0.2
+expect 2 "retries" -- --plugin syn --retries 99 198.18.0.2
+expect 2 "nosuchflag|extra|not expected" -- --plugin syn --nosuchflag 198.18.0.2
+
+cat >"$work/bad.yaml" <<'YAML'
+plugins: [syn]
+portz: 22
+YAML
+expect 2 "bad.yaml:2:1: unknown key 'portz'" -- --profile "$work/bad.yaml" 198.18.0.2
+cat >"$work/badtype.yaml" <<'YAML'
+plugins: [syn]
+retries: lots
+YAML
+expect 2 "badtype.yaml:2:10: 'retries' must be an integer" -- --profile "$work/badtype.yaml" 198.18.0.2
+cat >"$work/path.yaml" <<'YAML'
+plugins: [/tmp/evil]
+YAML
+expect 2 "path.yaml:1:11: 'plugins': bad plugin name" -- --profile "$work/path.yaml" 198.18.0.2
+expect 2 "cannot read" -- --profile "$work/missing.yaml" 198.18.0.2
+
+# A plugin built for another API version is refused, naming the file.
+expect 2 "wrongapi.so: built for plugin API version 999" -- --plugin-dir "$fixtures" --plugin wrongapi 198.18.0.2
+expect 2 "notelf.so: cannot load" -- --plugin-dir "$fixtures" --plugin notelf 198.18.0.2
+
+# --list-plugins: the eight, each from its own file; bad files are named and skipped.
+"$scanfw" --list-plugins >"$work/list" 2>"$work/err"
+for p in connect syn ack window null fin xmas udp; do
+  if grep -Eq "^$p .* /.*/$p\.so$" "$work/list"; then passed=$((passed + 1))
+  else echo "FAIL: --list-plugins does not list $p from $p.so"; failures=$((failures + 1)); fi
+done
+"$scanfw" --plugin-dir "$fixtures" --list-plugins >"$work/list" 2>"$work/err"
+if [ "$?" -eq 1 ] && grep -q "wrongapi.so" "$work/err" && grep -q "^syn " "$work/list"; then passed=$((passed + 1))
+else echo "FAIL: --list-plugins with bad files: $(cat "$work/err")"; failures=$((failures + 1)); fi
+
+# The binary holds no technique: no reason names only plugins use.
+if grep -aqE "split-handshake-syn|udp-response|conn-refused" "$scanfw"; then
+  echo "FAIL: technique strings found in the scanfw binary"; failures=$((failures + 1))
+else passed=$((passed + 1)); fi
+
+# Without CAP_NET_RAW a raw technique fails at once (exit 1) and suggests connect.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+  setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+    "$scanfw" --plugin syn -p 22 127.0.0.1 >"$work/out" 2>"$work/err"
+  rc=$?
+  if [ "$rc" -eq 1 ] && grep -q "CAP_NET_RAW" "$work/err" && grep -q -- "--plugin connect" "$work/err"; then
+    passed=$((passed + 1))
+  else echo "FAIL: unprivileged syn: exit $rc: $(cat "$work/err")"; failures=$((failures + 1)); fi
+fi
+
+echo "cli: $passed passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -12,15 +12,17 @@ constexpr int kSnapLen = 256;  // headers and a quoted header are all we read
 constexpr int kBufferBytes = 32 << 20;
 constexpr int kPollMs = 20;
 
-std::string filter_for(Protocol proto) {
-    const char* transport = proto == Protocol::Tcp ? "tcp" : "udp";
-    // Only packets coming in, to one of our source ports, or ICMP unreachables.
-    return fmt::format("inbound and (({} dst portrange {}-{}) or (icmp and icmp[icmptype] == icmp-unreach))",
-                       transport, kSourcePortBase, kSourcePortBase + kSourcePortCount - 1);
+// Only packets coming in: TCP or UDP to one of our source ports, or a destination
+// unreachable (ICMP type 3, ICMPv6 type 1).
+std::string capture_filter() {
+    return fmt::format(
+        "inbound and (((tcp or udp) and dst portrange {}-{}) or (icmp and icmp[icmptype] == icmp-unreach) or "
+        "(icmp6 and ip6[40] == 1))",
+        kSourcePortBase, kSourcePortBase + kSourcePortCount - 1);
 }
 }  // namespace
 
-Capture::Capture(Protocol proto, const Tagger& tagger) : proto_(proto), tagger_(tagger) {
+Capture::Capture() {
     char err[PCAP_ERRBUF_SIZE] = {};
     pcap_ = pcap_create("any", err);
     if (!pcap_) throw RuntimeError(fmt::format("cannot open packet capture: {}", err));
@@ -42,7 +44,7 @@ Capture::Capture(Protocol proto, const Tagger& tagger) : proto_(proto), tagger_(
     }
     link_header_ = 16;
     bpf_program prog{};
-    const std::string filter = filter_for(proto);
+    const std::string filter = capture_filter();
     if (pcap_compile(pcap_, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(pcap_, &prog) != 0) {
         const std::string why = pcap_geterr(pcap_);
         pcap_freecode(&prog);
@@ -58,7 +60,14 @@ Capture::~Capture() {
     if (pcap_) pcap_close(pcap_);
 }
 
-void Capture::start() {
+void Capture::start(Protocol proto, const Tagger& tagger) {
+    stop();
+    proto_ = proto;
+    tagger_ = &tagger;
+    {
+        std::lock_guard lock(mu_);
+        queue_.clear();
+    }
     running_ = true;
     thread_ = std::thread([this] { loop(); });
 }
@@ -98,10 +107,12 @@ void Capture::handle(const std::uint8_t* bytes, std::size_t len) {
     ++seen_;
     if (len <= static_cast<std::size_t>(link_header_)) return;
     const std::uint16_t ethertype = static_cast<std::uint16_t>(bytes[14] << 8 | bytes[15]);
-    if (ethertype != 0x0800) return;
-    const auto answer = parse_ipv4_answer({bytes + link_header_, len - link_header_});
+    const std::span<const std::uint8_t> ip{bytes + link_header_, len - link_header_};
+    std::optional<Answer> answer;
+    if (ethertype == 0x0800) answer = parse_ipv4_answer(ip);
+    else if (ethertype == 0x86dd) answer = parse_ipv6_answer(ip);
     if (!answer || answer->proto != proto_) return;
-    if (!matches(*answer, tagger_.tag(answer->target, answer->target_port))) return;
+    if (!matches(*answer, tagger_->tag(answer->target, answer->target_port))) return;
     {
         std::lock_guard lock(mu_);
         queue_.push_back(*answer);

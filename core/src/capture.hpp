@@ -21,13 +21,14 @@ namespace scanfw {
 class Capture {
 public:
     // Opens the capture (all interfaces) with a BPF filter that lets in only what can
-    // answer a `proto` probe. Throws RuntimeError.
-    Capture(Protocol proto, const Tagger& tagger);
+    // answer a probe. Throws RuntimeError. Opened once, before privileges are dropped.
+    Capture();
     ~Capture();
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
 
-    void start();  // begins the capture thread
+    // Begins the capture thread for one technique's probes; stop() ends it.
+    void start(Protocol proto, const Tagger& tagger);
     void stop();
 
     // Moves the queued answers into `out` (cleared first). Waits until `deadline`
@@ -51,8 +52,8 @@ private:
     void handle(const std::uint8_t* bytes, std::size_t len);
     void loop();
 
-    Protocol proto_;
-    const Tagger& tagger_;
+    Protocol proto_ = Protocol::Tcp;
+    const Tagger* tagger_ = nullptr;
     pcap_t* pcap_ = nullptr;
     int link_header_ = 0;  // bytes of link-layer header before IP
     std::thread thread_;

@@ -15,7 +15,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "raw_socket.hpp"
 #include "scanfw/engine.hpp"
+#include "scanfw/interrupt.hpp"
 #include "schedule.hpp"
 
 namespace scanfw {
@@ -52,7 +54,7 @@ class ConnectScan {
 public:
     ConnectScan(const ScanJob& job, ResultSink& sink)
         : job_(job), sink_(sink), info_(job.plugin->info()), key_(random_key()),
-          order_(*job.targets, job.ports, key_), limiter_(job.timing.rate), parallel_(connect_parallelism()),
+          order_(*job.targets, job.ports, key_, job.skip), limiter_(job.timing.rate), parallel_(connect_parallelism()),
           epoll_(epoll_create1(EPOLL_CLOEXEC)) {
         if (epoll_ < 0) throw RuntimeError(fmt::format("epoll_create1: {}", std::strerror(errno)));
     }
@@ -64,6 +66,12 @@ public:
     void run() {
         std::vector<epoll_event> events(256);
         while (!order_.done() || !conns_.empty() || !retry_.empty()) {
+            if (stop_requested()) {
+                // Connections in flight are abandoned: their outcome would come from the
+                // kernel's own retransmissions, long after the user asked to stop.
+                spdlog::info("{}: interrupted with {} connection(s) in flight", info_.name, conns_.size());
+                break;
+            }
             auto now = Clock::now();
             expire(now);
             std::size_t room = parallel_ > conns_.size() ? parallel_ - conns_.size() : 0;
@@ -74,8 +82,9 @@ public:
                 open(key, tries, now);
                 --budget;
             }
-            while (budget > 0 && !order_.done()) {
-                const auto [host, port] = order_.next();
+            IpAddress host;
+            std::uint16_t port = 0;
+            while (budget > 0 && order_.next(host, port)) {
                 open(EndpointKey{host, port}, 0, now);
                 --budget;
             }
@@ -90,20 +99,18 @@ public:
 
 private:
     void open(const EndpointKey& key, int tries, Clock::time_point now) {
-        if (key.host.family != Family::V4) return;
-        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        const int fd = socket(key.host.family == Family::V4 ? AF_INET : AF_INET6,
+                              SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {  // out of descriptors for now: try again later
             retry_.push_back({key, tries});
             return;
         }
         const linger lg{1, 0};  // close() sends RST, as a scanner should, and leaves no TIME_WAIT
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(key.port);
-        std::memcpy(&sa.sin_addr, key.host.bytes.data(), 4);
+        socklen_t len = 0;
+        const sockaddr_storage sa = socket_address(key.host, key.port, len);
         conns_[fd] = Conn{key, tries + 1, now};
-        if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+        if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), len) == 0) {
             finish(fd, 0, now);
             return;
         }
@@ -165,7 +172,7 @@ private:
         r.protocol = Protocol::Tcp;
         r.technique = info_.name;
         r.state = v.state == PortState::Undecided ? PortState::Filtered : v.state;
-        r.reason = v.reason;
+        r.reason = *v.reason ? v.reason : "no-response";
         if (answered)
             r.rtt_us = static_cast<std::uint32_t>(
                 std::chrono::duration_cast<std::chrono::microseconds>(now - c.sent).count());

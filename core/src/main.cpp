@@ -10,6 +10,7 @@
 
 #include "scanfw/cli.hpp"
 #include "scanfw/engine.hpp"
+#include "scanfw/interrupt.hpp"
 #include "scanfw/output.hpp"
 #include "scanfw/plugins.hpp"
 #include "scanfw/ports.hpp"
@@ -19,7 +20,7 @@ namespace {
 
 using namespace scanfw;
 
-constexpr int kExitOk = 0, kExitRuntime = 1, kExitInput = 2;
+constexpr int kExitOk = 0, kExitRuntime = 1, kExitInput = 2, kExitInterrupted = 130;
 
 void setup_logging() {
     auto logger = spdlog::stderr_color_st("scanfw");
@@ -80,7 +81,11 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
     cfg.override_with(opts.scan);
     Plan plan = make_plan(cfg, registry);
 
-    for (const auto& p : plan.plugins) check_transport_available(p->info().transport, p->name());
+    // Privileged resources first, before any output file is created or packet read.
+    std::shared_ptr<RawIo> raw_io;
+    const bool needs_raw = std::any_of(plan.plugins.begin(), plan.plugins.end(),
+                                       [](const auto& p) { return p->info().transport != Transport::Connect; });
+    if (needs_raw) raw_io = open_raw_io();
 
     Outputs outputs;
     bool stdout_taken = false;
@@ -109,11 +114,17 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
             continue;
         }
         spdlog::info("{}: {} host(s) x {} port(s)", plugin->name(), plan.targets.size(), ports.size());
-        run_scan(ScanJob{plugin, &plan.targets, ports, plan.timing}, counter);
+        if (stop_requested()) break;
+        run_scan(ScanJob{plugin, &plan.targets, ports, plan.timing, raw_io.get(), {}}, counter);
     }
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    outputs.end(ScanSummary{plan.targets.size(), counter.n, seconds});
+    const bool interrupted = stop_requested();
+    outputs.end(ScanSummary{plan.targets.size(), counter.n, seconds, interrupted});
+    if (interrupted) {
+        spdlog::warn("interrupted: {} result(s) written; the outputs are complete up to here", counter.n);
+        return kExitInterrupted;
+    }
     return kExitOk;
 }
 
@@ -121,6 +132,7 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
 
 int main(int argc, char** argv) {
     setup_logging();
+    install_stop_handlers();
     CliOptions opts;
     if (const int rc = parse_command_line(argc, argv, opts); rc >= 0) return rc;
     spdlog::set_level(opts.verbosity >= 2 ? spdlog::level::debug

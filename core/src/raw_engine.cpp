@@ -8,11 +8,23 @@
 #include "capture.hpp"
 #include "raw_socket.hpp"
 #include "scanfw/engine.hpp"
+#include "scanfw/interrupt.hpp"
 #include "schedule.hpp"
 
 namespace scanfw {
 
+class RawIo {
+public:
+    RawSocket socket;
+    Capture capture;
+};
+
+std::shared_ptr<RawIo> open_raw_io() { return std::make_shared<RawIo>(); }
+
 namespace {
+
+// After an interrupt, how long replies to probes in flight are still waited for.
+constexpr auto kStopGrace = std::chrono::milliseconds(500);
 
 struct Flight {
     IpAddress src;
@@ -31,31 +43,35 @@ class RawScan {
 public:
     RawScan(const ScanJob& job, ResultSink& sink)
         : job_(job), sink_(sink), info_(job.plugin->info()), key_(random_key()), tagger_(key_),
-          order_(*job.targets, job.ports, key_), limiter_(job.timing.rate), capture_(info_.protocol, tagger_) {}
+          order_(*job.targets, job.ports, key_, job.skip), limiter_(job.timing.rate),
+          socket_(job.raw_io->socket), capture_(job.raw_io->capture) {}
 
     void run() {
-        capture_.start();
+        capture_.start(info_.protocol, tagger_);
         std::vector<Answer> answers;
         std::vector<EndpointKey> resend;
         while (!order_.done() || !flights_.empty()) {
+            if (stop_requested()) {
+                drain_after_stop(answers);
+                break;
+            }
             auto now = Clock::now();
             expire(now, resend);
-            const bool more_new = !order_.done();
             std::size_t budget = limiter_.take(RawSocket::kBatch, now);
             while (budget > 0 && !resend.empty()) {
                 send(resend.back(), now);
                 resend.pop_back();
                 --budget;
             }
-            while (budget > 0 && !order_.done()) {
-                auto [host, port] = order_.next();
+            IpAddress host;
+            std::uint16_t port = 0;
+            while (budget > 0 && order_.next(host, port))
                 if (start(EndpointKey{host, port}, now)) --budget;
-            }
             socket_.flush();
 
             // Wait for answers until there is something else to do.
             Clock::time_point wake = due_.empty() ? now + job_.timing.timeout : due_.top().when;
-            if (more_new || !resend.empty()) wake = std::min(wake, limiter_.next_token(Clock::now()));
+            if (!order_.done() || !resend.empty()) wake = std::min(wake, limiter_.next_token(Clock::now()));
             capture_.take(answers, wake);
             for (const Answer& a : answers) handle(a);
         }
@@ -65,6 +81,18 @@ public:
     }
 
 private:
+    // Interrupted: send nothing more, take the answers to what is in flight for a
+    // moment, and leave the rest without a result.
+    void drain_after_stop(std::vector<Answer>& answers) {
+        socket_.flush();
+        const auto until = Clock::now() + std::min<Clock::duration>(kStopGrace, job_.timing.timeout);
+        while (!flights_.empty() && Clock::now() < until) {
+            capture_.take(answers, until);
+            for (const Answer& a : answers) handle(a);
+        }
+        spdlog::info("{}: interrupted with {} probe(s) in flight", info_.name, flights_.size());
+    }
+
     bool start(const EndpointKey& key, Clock::time_point now) {
         if (flights_.count(key)) return false;  // the same target listed twice
         const auto src = routes_.source_for(key.host);
@@ -124,7 +152,7 @@ private:
         r.protocol = info_.protocol;
         r.technique = info_.name;
         r.state = v.state == PortState::Undecided ? PortState::Filtered : v.state;
-        r.reason = v.reason;
+        r.reason = *v.reason ? v.reason : "no-response";
         r.ttl = reply.ttl;
         if (reply.kind != Reply::Kind::Silence)
             r.rtt_us = static_cast<std::uint32_t>(
@@ -141,8 +169,8 @@ private:
     ScanOrder order_;
     RateLimiter limiter_;
     SourceRoutes routes_;
-    RawSocket socket_;
-    Capture capture_;
+    RawSocket& socket_;
+    Capture& capture_;
     std::unordered_map<EndpointKey, Flight, EndpointKeyHash> flights_;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
 };

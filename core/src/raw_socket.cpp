@@ -15,56 +15,86 @@
 namespace scanfw {
 
 namespace {
-int open_raw() {
-    const int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+int open_raw(int family) {
+    const int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IPPROTO_RAW: we write the IP header
     if (fd < 0) {
         const int err = errno;
         if (err == EPERM || err == EACCES)
             throw RuntimeError(
                 "raw sockets need CAP_NET_RAW: run as root (or give the binary cap_net_raw,cap_net_admin+ep), "
                 "or use --plugin connect, which needs no privileges");
+        if (family == AF_INET6 && err == EAFNOSUPPORT) return -1;  // no IPv6 here
         throw RuntimeError(fmt::format("cannot open a raw socket: {}", std::strerror(err)));
     }
+    const int sndbuf = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     return fd;
 }
 }  // namespace
 
-void require_raw_sockets() { close(open_raw()); }
-
-RawSocket::RawSocket() : fd_(open_raw()) {
-    const int on = 1;
-    setsockopt(fd_, IPPROTO_IP, IP_HDRINCL, &on, sizeof on);
-    const int sndbuf = 4 << 20;
-    setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+sockaddr_storage socket_address(const IpAddress& a, std::uint16_t port, socklen_t& len) {
+    sockaddr_storage ss{};
+    if (a.family == Family::V4) {
+        auto& sa = reinterpret_cast<sockaddr_in&>(ss);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(port);
+        std::memcpy(&sa.sin_addr, a.bytes.data(), 4);
+        len = sizeof(sockaddr_in);
+    } else {
+        auto& sa = reinterpret_cast<sockaddr_in6&>(ss);
+        sa.sin6_family = AF_INET6;
+        sa.sin6_port = htons(port);
+        std::memcpy(&sa.sin6_addr, a.bytes.data(), 16);
+        len = sizeof(sockaddr_in6);
+    }
+    return ss;
 }
 
+RawSocket::RawSocket() : fd4_(open_raw(AF_INET)), fd6_(open_raw(AF_INET6)) {}
+
 RawSocket::~RawSocket() {
-    if (fd_ >= 0) close(fd_);
+    if (fd4_ >= 0) close(fd4_);
+    if (fd6_ >= 0) close(fd6_);
 }
 
 void RawSocket::commit(std::size_t len, const IpAddress& dst) {
     lengths_[count_] = len;
-    sockaddr_in& sa = addrs_[count_];
-    sa = {};
-    sa.sin_family = AF_INET;
-    std::memcpy(&sa.sin_addr, dst.bytes.data(), 4);
+    socklen_t unused;
+    addrs_[count_] = socket_address(dst, 0, unused);
     ++count_;
 }
 
 void RawSocket::flush() {
+    // One sendmmsg per run of packets of the same family.
+    std::size_t from = 0;
+    while (from < count_) {
+        const sa_family_t family = addrs_[from].ss_family;
+        std::size_t to = from;
+        while (to < count_ && addrs_[to].ss_family == family) ++to;
+        const int fd = family == AF_INET ? fd4_ : fd6_;
+        if (fd < 0) throw RuntimeError("cannot send IPv6 probes: this kernel has no IPv6");
+        send_run(fd, from, to);
+        from = to;
+    }
+    sent_ += count_;
+    count_ = 0;
+}
+
+void RawSocket::send_run(int fd, std::size_t from, std::size_t to) {
     std::array<mmsghdr, kBatch> msgs{};
     std::array<iovec, kBatch> iovs{};
-    for (std::size_t i = 0; i < count_; ++i) {
+    for (std::size_t i = from; i < to; ++i) {
         iovs[i] = {buffers_[i].data(), lengths_[i]};
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_hdr.msg_name = &addrs_[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        msgs[i].msg_hdr.msg_namelen =
+            addrs_[i].ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     }
-    std::size_t done = 0;
+    std::size_t done = from;
     int stalls = 0;
-    while (done < count_) {
-        const int n = sendmmsg(fd_, msgs.data() + done, static_cast<unsigned>(count_ - done), 0);
+    while (done < to) {
+        const int n = sendmmsg(fd, msgs.data() + done, static_cast<unsigned>(to - done), 0);
         if (n > 0) {
             done += static_cast<std::size_t>(n);
             continue;
@@ -79,25 +109,22 @@ void RawSocket::flush() {
         spdlog::debug("sendmmsg: {}; skipping one probe", std::strerror(errno));
         ++done;
     }
-    sent_ += count_;
-    count_ = 0;
 }
 
 std::optional<IpAddress> SourceRoutes::source_for(const IpAddress& dst) {
     if (auto it = cache_.find(dst); it != cache_.end()) return it->second;
-    if (dst.family != Family::V4) return std::nullopt;
-    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const bool v4 = dst.family == Family::V4;
+    const int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return std::nullopt;
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(9);
-    std::memcpy(&sa.sin_addr, dst.bytes.data(), 4);
+    socklen_t len = 0;
+    sockaddr_storage sa = socket_address(dst, 9, len);
     std::optional<IpAddress> src;
-    socklen_t len = sizeof sa;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+    if (connect(fd, reinterpret_cast<sockaddr*>(&sa), len) == 0 &&
         getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
         IpAddress a;
-        std::memcpy(a.bytes.data(), &sa.sin_addr, 4);
+        a.family = dst.family;
+        if (v4) std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in&>(sa).sin_addr, 4);
+        else std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6&>(sa).sin6_addr, 16);
         src = a;
     }
     close(fd);

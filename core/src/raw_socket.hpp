@@ -1,4 +1,4 @@
-// Raw IPv4 sending in batches (sendmmsg), and the route's source address per target.
+// Raw IPv4/IPv6 sending in batches (sendmmsg), and the route's source address per target.
 #pragma once
 
 #include <netinet/in.h>
@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
-#include <vector>
 
 #include "scanfw/address.hpp"
 #include "scanfw/packet.hpp"
@@ -19,7 +18,9 @@ class RawSocket {
 public:
     static constexpr std::size_t kBatch = 64;
 
-    RawSocket();  // throws RuntimeError (EPERM: needs CAP_NET_RAW)
+    // Opens the IPv4 raw socket, and the IPv6 one where the kernel has IPv6.
+    // Throws RuntimeError (EPERM: needs CAP_NET_RAW).
+    RawSocket();
     ~RawSocket();
     RawSocket(const RawSocket&) = delete;
     RawSocket& operator=(const RawSocket&) = delete;
@@ -33,12 +34,14 @@ public:
     std::uint64_t sent() const { return sent_; }
 
 private:
-    int fd_ = -1;
+    void send_run(int fd, std::size_t from, std::size_t to);
+
+    int fd4_ = -1, fd6_ = -1;
     std::size_t count_ = 0;
     std::uint64_t sent_ = 0;
     std::array<std::array<std::uint8_t, kMaxProbeSize>, kBatch> buffers_{};
     std::array<std::size_t, kBatch> lengths_{};
-    std::array<sockaddr_in, kBatch> addrs_{};
+    std::array<sockaddr_storage, kBatch> addrs_{};
 };
 
 // The source address the kernel would use toward a target (a connected UDP socket's
@@ -51,7 +54,7 @@ private:
     std::unordered_map<IpAddress, IpAddress, IpAddressHash> cache_;
 };
 
-// Throws RuntimeError when raw sockets cannot be opened here.
-void require_raw_sockets();
+// A socket address for an IP address and port.
+sockaddr_storage socket_address(const IpAddress& a, std::uint16_t port, socklen_t& len);
 
 }  // namespace scanfw

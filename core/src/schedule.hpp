@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <vector>
 
@@ -17,21 +18,30 @@ using Clock = std::chrono::steady_clock;
 // consecutive ports and the order can be split into shards later.
 class ScanOrder {
 public:
-    ScanOrder(const TargetSet& targets, const std::vector<std::uint16_t>& ports, const SipKey& key)
-        : targets_(targets), ports_(ports), perm_(targets.size() * ports.size(), key) {}
+    using Skip = std::function<bool(const IpAddress&, std::uint16_t)>;
+
+    ScanOrder(const TargetSet& targets, const std::vector<std::uint16_t>& ports, const SipKey& key, Skip skip = {})
+        : targets_(targets), ports_(ports), perm_(targets.size() * ports.size(), key), skip_(std::move(skip)) {}
     bool done() const { return next_ >= perm_.size(); }
     std::uint64_t total() const { return perm_.size(); }
     std::uint64_t position() const { return next_; }
-    // Precondition: !done().
-    std::pair<IpAddress, std::uint16_t> next() {
-        const std::uint64_t i = perm_(next_++);
-        return {targets_.at(i / ports_.size()), ports_[i % ports_.size()]};
+
+    // The next (host, port) that is not to be skipped; false when there is none.
+    bool next(IpAddress& host, std::uint16_t& port) {
+        while (next_ < perm_.size()) {
+            const std::uint64_t i = perm_(next_++);
+            host = targets_.at(i / ports_.size());
+            port = ports_[i % ports_.size()];
+            if (!skip_ || !skip_(host, port)) return true;
+        }
+        return false;
     }
 
 private:
     const TargetSet& targets_;
     const std::vector<std::uint16_t>& ports_;
     Permutation perm_;
+    Skip skip_;
     std::uint64_t next_ = 0;
 };
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -25,19 +26,25 @@ struct Timing {
     std::uint64_t rate = 10000;               // probes per second, at most
 };
 
+// The raw socket and packet capture, which need privileges: opened once, before the
+// process drops them (opaque here; core/src/raw_engine.cpp).
+class RawIo;
+// Throws RuntimeError naming what is missing (CAP_NET_RAW) and the way out.
+std::shared_ptr<RawIo> open_raw_io();
+
 struct ScanJob {
     std::shared_ptr<const Plugin> plugin;
     const TargetSet* targets = nullptr;
     std::vector<std::uint16_t> ports;
     Timing timing;
+    RawIo* raw_io = nullptr;  // needed by raw techniques
+    std::function<bool(const IpAddress&, std::uint16_t)> skip;  // (host, port) already done; may be empty
 };
 
-// Throws RuntimeError when this process cannot use the transport (a raw technique
-// without CAP_NET_RAW), before anything is sent.
-void check_transport_available(Transport t, std::string_view plugin_name);
-
 // Runs one technique over all targets and ports; every (target, port) gets exactly
-// one on_result call.
+// one on_result call, unless the scan is interrupted (stop_requested()): then the
+// engine stops sending, waits briefly for replies in flight and returns, and the
+// ports it had not finished get none.
 void run_scan(const ScanJob& job, ResultSink& sink);
 
 // The engines behind run_scan, one per kind of transport.

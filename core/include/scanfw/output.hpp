@@ -24,6 +24,7 @@ struct ScanSummary {
     std::uint64_t hosts = 0;
     std::uint64_t results = 0;
     double seconds = 0;
+    bool interrupted = false;  // stopped by SIGINT/SIGTERM: some ports have no result
 };
 
 class Output : public ResultSink {

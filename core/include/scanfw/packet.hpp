@@ -24,8 +24,8 @@ struct ProbeHeader {
 
 inline constexpr std::size_t kMaxProbeSize = 1500;
 
-// Writes an IPv4+TCP or IPv4+UDP packet (checksums filled in) into out and returns
-// its length, or 0 when it does not fit.
+// Writes an IPv4 or IPv6 packet (by the addresses' family) carrying TCP or UDP, with
+// checksums filled in, into out and returns its length, or 0 when it does not fit.
 std::size_t build_probe(Protocol proto, const ProbeHeader& h, const Probe& probe, std::span<std::uint8_t> out);
 
 // A packet that may answer one of our probes, reduced to what matching needs.
@@ -46,7 +46,15 @@ struct Answer {
 // that cannot be an answer to a TCP/UDP probe.
 std::optional<Answer> parse_ipv4_answer(std::span<const std::uint8_t> packet);
 
-// Maps ICMPv4 destination-unreachable codes.
+// Parses one IPv6 packet (starting at the IPv6 header); hop-by-hop, routing and
+// destination-options headers are skipped, fragments rejected.
+std::optional<Answer> parse_ipv6_answer(std::span<const std::uint8_t> packet);
+
+// Either of the above, by the version nibble.
+std::optional<Answer> parse_ip_answer(std::span<const std::uint8_t> packet);
+
+// Maps ICMPv4 and ICMPv6 destination-unreachable codes.
 Unreach unreach_from_icmp4(std::uint8_t code);
+Unreach unreach_from_icmp6(std::uint8_t code);
 
 }  // namespace scanfw

@@ -112,7 +112,11 @@ void Capture::handle(const std::uint8_t* bytes, std::size_t len) {
     if (ethertype == 0x0800) answer = parse_ipv4_answer(ip);
     else if (ethertype == 0x86dd) answer = parse_ipv6_answer(ip);
     if (!answer || answer->proto != proto_) return;
-    if (!matches(*answer, tagger_->tag(answer->target, answer->target_port))) return;
+    if (!matches(*answer, tagger_->tag(answer->target, answer->target_port))) {
+        spdlog::trace("ignored a packet from {} port {} to port {}: not an answer to this scan",
+                      answer->target.str(), answer->target_port, answer->our_port);
+        return;
+    }
     {
         std::lock_guard lock(mu_);
         queue_.push_back(*answer);

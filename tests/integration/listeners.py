@@ -3,7 +3,7 @@
 
 TCP ports: accept every connection and close it at once.
 UDP ports: answer every datagram with a few bytes.
-All sockets bind 0.0.0.0 and run until the process is killed.
+All sockets bind [::] dual-stack (IPv4 and IPv6) and run until the process is killed.
 
     listeners.py --tcp 22,80 --udp 53
 """
@@ -42,15 +42,17 @@ def main():
 
     sel = selectors.DefaultSelector()
     for port in args.tcp:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", port))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", port))
         s.listen(128)
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ, "tcp")
     for port in args.udp:
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("0.0.0.0", port))
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", port))
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ, "udp")
     reply = args.reply.encode()

@@ -15,14 +15,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/testnet.sh
 source "$here/testnet.sh"
 
-usage() { echo "usage: $0 SCANFW_BINARY|nmap-only connect|syn|ack|window|null|fin|xmas|udp" >&2; exit 2; }
-[ $# -eq 2 ] || usage
-bin=$1 tech=$2
+usage() { echo "usage: $0 SCANFW_BINARY|nmap-only connect|syn|ack|window|null|fin|xmas|udp [4|6]" >&2; exit 2; }
+[ $# -eq 2 ] || [ $# -eq 3 ] || usage
+bin=$1 tech=$2 family=${3:-4}
 
 # ---- what is scanned and what must come back ---------------------------------
 
 PORTS="T:22,80,113,8080-8082,U:53,123,161,162"
-TARGET=$TESTNET_TARGET_IP
+case "$family" in
+    4) TARGET=$TESTNET_TARGET_IP nmap_family=() ;;
+    6) TARGET=$TESTNET_TARGET_IP6 nmap_family=(-6) ;;
+    *) usage ;;
+esac
 TCP_PORTS=(22 80 113 8080 8081 8082)
 UDP_PORTS=(53 123 161 162)
 
@@ -86,7 +90,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/scan_states.$tech.XXXXXX")
 testnet_on_exit "rm -rf $(printf '%q' "$work")"
-prefix=$(testnet_prefix "$tech")
+prefix=$(testnet_prefix "$tech$family")
 testnet_up "$prefix"
 echo "== $tech: testnet $prefix up, scanning $TARGET ports $PORTS"
 
@@ -133,7 +137,7 @@ if [ "$nmap_only" = 0 ]; then
             else
                 SCANFW_STATE[$key]=$state SCANFW_REASON[$key]=$reason
             fi
-        done < <(jq -r '"\(.protocol)/\(.port) \(.state) \(.reason // "-" | if . == "" then "-" else . end) \(.host) \(.technique)"' "$out")
+        done < <(jq -r 'select(.type != "summary") | "\(.protocol)/\(.port) \(.state) \(.reason // "-" | if . == "" then "-" else . end) \(.host) \(.technique)"' "$out")
     fi
 fi
 
@@ -141,7 +145,7 @@ fi
 
 if command -v nmap >/dev/null; then
     xml=$work/nmap.xml
-    cmd=(nmap "$nmap_flag" -Pn -n --reason -p "$nmap_ports" --max-retries 1 -oX "$xml" "$TARGET")
+    cmd=(nmap "${nmap_family[@]}" "$nmap_flag" -Pn -n --reason -p "$nmap_ports" --max-retries 1 -oX "$xml" "$TARGET")
     echo "+ ip netns exec $prefix-s ${cmd[*]}"
     t0=$(now)
     rc=0

@@ -24,6 +24,8 @@
 TESTNET_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TESTNET_SCANNER_IP=198.18.0.1
 TESTNET_TARGET_IP=198.18.0.2
+TESTNET_SCANNER_IP6=fd00:5eed::1     # ULA, inside the namespaces only
+TESTNET_TARGET_IP6=fd00:5eed::2
 TESTNET_TCP_LISTEN=22,80,8080-8082   # 113 has no listener: closed
 TESTNET_UDP_LISTEN=53,161,162        # 123 has no listener: closed
 TESTNET_NFT_TABLE=scanfw_testnet     # one per target namespace, so a fixed name is fine
@@ -130,6 +132,8 @@ _testnet_up() {
     ip link add veth-s netns "$s" type veth peer name veth-t netns "$t" || return 1
     ip -n "$s" addr add "$TESTNET_SCANNER_IP/24" dev veth-s || return 1
     ip -n "$t" addr add "$TESTNET_TARGET_IP/24" dev veth-t || return 1
+    ip -n "$s" addr add "$TESTNET_SCANNER_IP6/64" dev veth-s nodad || return 1
+    ip -n "$t" addr add "$TESTNET_TARGET_IP6/64" dev veth-t nodad || return 1
     ip -n "$s" link set lo up || return 1
     ip -n "$t" link set lo up || return 1
     ip -n "$s" link set veth-s up || return 1
@@ -140,17 +144,18 @@ _testnet_up() {
     # global icmp_msgs_per_sec bucket (1000/s, burst 50) which a wide UDP scan hits.
     ip netns exec "$t" sysctl -qw net.ipv4.icmp_ratelimit=0 || return 1
     ip netns exec "$t" sysctl -qw net.ipv4.icmp_ratemask=0 || return 1
+    ip netns exec "$t" sysctl -qw net.ipv6.icmp.ratelimit=0 || return 1
 
     # Firewall rules for the "filtered" and "reset-reject" ports.
     ip netns exec "$t" nft -f - <<EOF || return 1
-table ip $TESTNET_NFT_TABLE {
+table inet $TESTNET_NFT_TABLE {
     chain input {
         type filter hook input priority filter; policy accept;
         tcp dport 8080 drop
-        tcp dport 8081 reject with icmp type admin-prohibited
+        tcp dport 8081 reject with icmpx type admin-prohibited
         tcp dport 8082 reject with tcp reset
         udp dport 161 drop
-        udp dport 162 reject with icmp type admin-prohibited
+        udp dport 162 reject with icmpx type admin-prohibited
     }
 }
 EOF
@@ -180,10 +185,10 @@ _testnet_wait_listening() {
         udp=$(ip netns exec "$prefix-t" ss -Hlun 2>/dev/null | awk '{print $4}')
         missing=0
         for p in $(_testnet_expand_ports "$TESTNET_TCP_LISTEN"); do
-            grep -qx "0.0.0.0:$p" <<<"$tcp" || missing=1
+            grep -Eqx "(\*|\[::\]):$p" <<<"$tcp" || missing=1
         done
         for p in $(_testnet_expand_ports "$TESTNET_UDP_LISTEN"); do
-            grep -qx "0.0.0.0:$p" <<<"$udp" || missing=1
+            grep -Eqx "(\*|\[::\]):$p" <<<"$udp" || missing=1
         done
         [ "$missing" = 0 ] && return 0
         sleep 0.1
@@ -197,11 +202,14 @@ _testnet_wait_link() {
     local prefix=$1 i
     for ((i = 0; i < 50; i++)); do
         # A TCP connect to the port-22 listener (bash's /dev/tcp; no ping needed).
+        # IPv6 too: until neighbour discovery and DAD of the link-local addresses are
+        # done, the first IPv6 exchange takes a second or more.
         ip netns exec "$prefix-s" timeout 1 bash -c \
-            "exec 3<>/dev/tcp/$TESTNET_TARGET_IP/22" 2>/dev/null && return 0
+            "exec 3<>/dev/tcp/$TESTNET_TARGET_IP/22 && exec 4<>/dev/tcp/$TESTNET_TARGET_IP6/22" 2>/dev/null &&
+            return 0
         sleep 0.1
     done
-    _testnet_log "target $TESTNET_TARGET_IP not reachable from $prefix-s"
+    _testnet_log "target $TESTNET_TARGET_IP / $TESTNET_TARGET_IP6 not reachable from $prefix-s"
     return 1
 }
 
@@ -227,7 +235,7 @@ testnet_down() {
                 kill -9 $pids 2>/dev/null || true
             fi
         fi
-        ip netns exec "$ns" nft delete table ip "$TESTNET_NFT_TABLE" 2>/dev/null || true
+        ip netns exec "$ns" nft delete table inet "$TESTNET_NFT_TABLE" 2>/dev/null || true
         ip netns del "$ns" 2>/dev/null || _testnet_log "could not delete namespace $ns"
     done
     # Reap the listener if it was our child (quiet "Terminated" messages).

@@ -16,8 +16,12 @@ packages=(
   nmap                                      # side-by-side comparison in integration tests
   python3                                   # small listeners in demo/tests
   netbase                                   # /etc/services for service names
-  libcap2-bin                               # capsh/setcap
+  libcap-dev libcap2-bin                    # dropping capabilities; setcap for non-root use
+  nlohmann-json3-dev                        # reading JSON Lines back for --resume
   jq                                        # integration tests read JSON output
+  clang-14 libclang-rt-14-dev               # libFuzzer + sanitizers for scripts/fuzz.sh
+  time                                      # /usr/bin/time -v: peak memory in tests and benchmarks
+  libxml2-utils xsltproc ndiff              # output tests: xmllint (nmap.dtd), nmap.xsl, ndiff
 )
 missing=()
 for p in "${packages[@]}"; do

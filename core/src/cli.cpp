@@ -9,7 +9,9 @@
 namespace scanfw {
 
 std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& args) {
-    static const std::pair<const char*, const char*> kRenames[] = {{"-oJ", "--output-json"}};
+    static const std::pair<const char*, const char*> kRenames[] = {
+        {"-oJ", "--output-json"},   {"-oX", "--output-xml"}, {"-oG", "--output-grepable"},
+        {"-oN", "--output-normal"}, {"-oA", "--output-all"},      {"-iL", "--input-list"}};
     std::vector<std::string> out;
     for (const auto& a : args) {
         std::string renamed = a;
@@ -33,7 +35,7 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
     app.get_formatter()->column_width(32);
 
     std::vector<std::string> plugins;
-    std::string ports, timeout, json;
+    std::string ports, timeout, json, xml, grepable, normal, all;
     int retries = -1;
     std::uint64_t rate = 0;
     app.add_option("--plugin", plugins, "Techniques to run, by name (repeat or comma-separate: syn,ack)")
@@ -49,7 +51,27 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}))->type_name("N");
     app.add_option("--output-json", json, "-oJ FILE: JSON Lines, one object per result ('-' for stdout)")
         ->type_name("FILE");
-    app.add_flag("--reason", out.show_reason, "Show the reason for each state in the multi-technique table");
+    app.add_option("--output-xml", xml, "-oX FILE: nmap XML ('-' for stdout)")->type_name("FILE");
+    app.add_option("--output-grepable", grepable, "-oG FILE: nmap grepable output ('-' for stdout)")
+        ->type_name("FILE");
+    app.add_option("--output-normal", normal, "-oN FILE: nmap normal output ('-' for stdout)")->type_name("FILE");
+    app.add_option("--output-all", all, "-oA BASE: BASE.xml, BASE.gnmap, BASE.nmap and BASE.jsonl at once")
+        ->type_name("BASE");
+    app.add_flag("--reason", out.show_reason, "Show the reason for each state in the table and normal output");
+    app.add_flag("--open", out.open_only, "Show only ports that are or may be open (open, open|filtered, unfiltered)");
+    app.add_option("--input-list", out.input_list, "-iL FILE: read targets from FILE (streamed, '#' comments)")
+        ->type_name("FILE");
+    app.add_option("--exclude", out.exclude, "Never scan these targets (comma-separated)")
+        ->type_name("LIST")->allow_extra_args(false);
+    app.add_option("--excludefile", out.exclude_file, "Never scan the targets listed in FILE")->type_name("FILE");
+    app.add_option("--resume", out.resume,
+                   "Continue an interrupted scan: skip every result FILE (its -oJ output) already has")
+        ->type_name("FILE");
+    app.add_option("--user", out.user, "Run as USER once the raw socket and capture are open (default: $SUDO_UID)")
+        ->type_name("USER");
+    bool only4 = false, only6 = false;
+    auto* flag4 = app.add_flag("-4", only4, "Hostnames resolve to their IPv4 address (the default prefers it)");
+    app.add_flag("-6", only6, "Hostnames resolve to their IPv6 address")->excludes(flag4);
     app.add_flag("--list-plugins", out.list_plugins, "List the technique plugins found, and exit");
     app.add_option("--plugin-dir", out.plugin_dirs, "Also look for plugins here (before the default places)")
         ->type_name("DIR")->allow_extra_args(false);
@@ -72,6 +94,8 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
         return 2;
     }
 
+    if (only4) out.name_family = Family::V4;
+    if (only6) out.name_family = Family::V6;
     out.scan.plugins = plugins;
     if (!ports.empty()) out.scan.ports = ports;
     if (!timeout.empty()) {
@@ -84,6 +108,10 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
     if (retries >= 0) out.scan.retries = retries;
     if (rate > 0) out.scan.rate = rate;
     if (!json.empty()) out.scan.outputs.json = json;
+    if (!xml.empty()) out.scan.outputs.xml = xml;
+    if (!grepable.empty()) out.scan.outputs.grepable = grepable;
+    if (!normal.empty()) out.scan.outputs.normal = normal;
+    if (!all.empty()) out.scan.outputs.all = all;
     return -1;
 }
 

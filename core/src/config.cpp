@@ -1,5 +1,6 @@
 #include "scanfw/config.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -28,6 +29,10 @@ void ScanConfig::override_with(const ScanConfig& over) {
     if (over.retries) retries = over.retries;
     if (over.rate) rate = over.rate;
     if (over.outputs.json) outputs.json = over.outputs.json;
+    if (over.outputs.xml) outputs.xml = over.outputs.xml;
+    if (over.outputs.grepable) outputs.grepable = over.outputs.grepable;
+    if (over.outputs.normal) outputs.normal = over.outputs.normal;
+    if (over.outputs.all) outputs.all = over.outputs.all;
 }
 
 namespace {
@@ -260,18 +265,22 @@ private:
         OutputConfig out;
         if (!value.IsMap()) fail(value, fmt::format("'outputs' must be a map like {{json: out.jsonl}}, got {}",
                                                     describe(value)));
+        const std::pair<const char*, std::optional<std::string> OutputConfig::*> kinds[] = {
+            {"json", &OutputConfig::json}, {"xml", &OutputConfig::xml}, {"grepable", &OutputConfig::grepable},
+            {"normal", &OutputConfig::normal}, {"all", &OutputConfig::all}};
         std::set<std::string> seen;
         for (const auto& entry : value) {
             const std::string key = key_name(entry.first, seen);
-            if (key == "json") {
-                if (!entry.second.IsScalar() || entry.second.Scalar().empty()) {
-                    fail(entry.second, fmt::format("'outputs.json' must be a file path or \"-\", got {}",
-                                                   describe(entry.second)));
-                }
-                out.json = entry.second.Scalar();
-            } else {
-                fail(entry.first, fmt::format("unknown key '{}' under 'outputs' (known: json)", key));
+            const auto kind = std::find_if(std::begin(kinds), std::end(kinds), [&](auto& k) { return key == k.first; });
+            if (kind == std::end(kinds)) {
+                fail(entry.first,
+                     fmt::format("unknown key '{}' under 'outputs' (known: json, xml, grepable, normal, all)", key));
             }
+            if (!entry.second.IsScalar() || entry.second.Scalar().empty()) {
+                const char* what = key == "all" ? "a base file name" : "a file path or \"-\"";
+                fail(entry.second, fmt::format("'outputs.{}' must be {}, got {}", key, what, describe(entry.second)));
+            }
+            out.*(kind->second) = entry.second.Scalar();
         }
         return out;
     }
@@ -291,10 +300,14 @@ ScanConfig load_profile(const std::string& path) {
     }
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) throw InputError(fmt::format("{}: cannot read: {}", path, std::strerror(EIO)));
+    return parse_profile(text, path);
+}
 
+ScanConfig parse_profile(std::string_view yaml_text, const std::string& name_for_errors) {
+    const std::string& path = name_for_errors;
     YAML::Node root;
     try {
-        root = YAML::Load(text);
+        root = YAML::Load(std::string(yaml_text));
     } catch (const YAML::Exception& e) {
         if (e.mark.is_null()) throw InputError(fmt::format("{}: {}", path, e.msg));
         throw InputError(fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));

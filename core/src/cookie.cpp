@@ -62,9 +62,12 @@ ProbeTag Tagger::tag(const IpAddress& target, std::uint16_t port) const {
     const std::uint64_t h1 = siphash24(key_, buf, sizeof buf);
     buf[0] ^= 0x80;
     const std::uint64_t h2 = siphash24(key_, buf, sizeof buf);
+    // Never IP id 0: the kernel replaces a zero id in a raw (IP_HDRINCL) packet with
+    // one of its own, and the id quoted back in an ICMP error would then not match.
+    const auto ip_id = static_cast<std::uint16_t>(h2);
     return {static_cast<std::uint16_t>(kSourcePortBase + (h2 >> 32) % kSourcePortCount),
             static_cast<std::uint32_t>(h1), static_cast<std::uint32_t>(h1 >> 32),
-            static_cast<std::uint16_t>(h2)};
+            static_cast<std::uint16_t>(ip_id != 0 ? ip_id : 1)};
 }
 
 Permutation::Permutation(std::uint64_t n, const SipKey& key) : n_(n), key_(key) {

@@ -14,6 +14,9 @@
 #include "scanfw/output.hpp"
 #include "scanfw/plugins.hpp"
 #include "scanfw/ports.hpp"
+#include "scanfw/privileges.hpp"
+#include "scanfw/resume.hpp"
+#include "scanfw/target_source.hpp"
 #include "scanfw/targets.hpp"
 
 namespace {
@@ -51,11 +54,10 @@ int list_plugins(PluginRegistry& registry) {
 struct Plan {
     std::vector<std::shared_ptr<const Plugin>> plugins;
     PortSpec ports;
-    TargetSet targets;
     Timing timing;
 };
 
-// Everything that can be wrong with the request is found here, before a probe is sent.
+// The request's techniques, ports and timing. Targets are read by TargetSource.
 Plan make_plan(const ScanConfig& cfg, PluginRegistry& registry) {
     Plan plan;
     if (cfg.plugins.empty()) throw InputError("no technique chosen: give --plugin NAME (see --list-plugins) or --profile");
@@ -66,13 +68,27 @@ Plan make_plan(const ScanConfig& cfg, PluginRegistry& registry) {
         if (!dup) plan.plugins.push_back(plugin);
     }
     plan.ports = parse_ports(cfg.ports.value_or(ScanConfig::kDefaultPorts));
-    if (cfg.targets.empty()) throw InputError("no targets given: name at least one host, address or range");
-    for (const auto& t : cfg.targets) plan.targets.add(t);
-    if (plan.targets.empty()) throw InputError("the targets given contain no addresses");
     plan.timing.timeout = cfg.timeout.value_or(ScanConfig::kDefaultTimeout);
     plan.timing.retries = cfg.retries.value_or(ScanConfig::kDefaultRetries);
     plan.timing.rate = cfg.rate.value_or(ScanConfig::kDefaultRate);
     return plan;
+}
+
+// Everything that can be wrong with the targets is found here, before a probe is
+// sent: each one parses, and they are not all excluded. Returns how many there are.
+std::uint64_t check_targets(TargetSource& source, const ExcludeList& excludes) {
+    const std::uint64_t total = source.validate();
+    if (total == 0) throw InputError("no targets given: name at least one host, address or range (or -iL FILE)");
+    if (excludes.empty()) return total;
+    TargetSet chunk;
+    while (source.next(chunk))
+        for (std::uint64_t i = 0; i < chunk.size(); ++i)
+            if (!excludes.contains(chunk.at(i))) {
+                source.rewind();
+                return total;
+            }
+    throw InputError(fmt::format("all {} target address(es) are excluded (--exclude/--excludefile): nothing to scan",
+                                 total));
 }
 
 int scan(const CliOptions& opts, PluginRegistry& registry) {
@@ -80,6 +96,16 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
     if (opts.profile) cfg = load_profile(*opts.profile);
     cfg.override_with(opts.scan);
     Plan plan = make_plan(cfg, registry);
+    TargetSource targets(cfg.targets, opts.input_list, opts.name_family);
+    ExcludeList excludes;
+    for (const auto& list : opts.exclude) excludes.add_list(list);
+    if (opts.exclude_file) excludes.add_file(*opts.exclude_file);
+    const std::uint64_t total_hosts = check_targets(targets, excludes);
+    ResumeSet resumed;
+    if (opts.resume) {
+        resumed.load(*opts.resume);
+        spdlog::info("resuming: {} result(s) in {} are not scanned again", resumed.size(), *opts.resume);
+    }
 
     // Privileged resources first, before any output file is created or packet read.
     std::shared_ptr<RawIo> raw_io;
@@ -87,15 +113,9 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
                                        [](const auto& p) { return p->info().transport != Transport::Connect; });
     if (needs_raw) raw_io = open_raw_io();
 
-    Outputs outputs;
-    bool stdout_taken = false;
-    if (cfg.outputs.json) {
-        outputs.add(std::make_unique<JsonLinesOutput>(*cfg.outputs.json));
-        stdout_taken = *cfg.outputs.json == "-";
-    }
-    if (!stdout_taken) outputs.add(std::make_unique<TableOutput>(stdout, opts.show_reason));
-
-    ScanInfo info{plan.plugins, opts.command_line, std::chrono::system_clock::now()};
+    Outputs outputs = make_outputs(cfg.outputs, DisplayOptions{opts.show_reason, opts.open_only, opts.resume});
+    drop_privileges(opts.user);  // before a single packet is read
+    const ScanInfo info = make_scan_info(plan.plugins, plan.ports, total_hosts, opts.command_line);
     const auto started = std::chrono::steady_clock::now();
     outputs.begin(info);
 
@@ -106,21 +126,29 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
         void on_result(const Result& r) override { ++n; next.on_result(r); }
     } counter(outputs);
 
-    for (const auto& plugin : plan.plugins) {
-        const auto& ports = plan.ports.for_protocol(plugin->info().protocol);
-        if (ports.empty()) {
-            spdlog::warn("{}: no {} ports in the port list; skipped", plugin->name(),
-                         protocol_name(plugin->info().protocol));
-            continue;
+    TargetSet chunk;
+    while (!stop_requested() && targets.next(chunk)) {
+        for (const auto& plugin : plan.plugins) {
+            const auto& ports = plan.ports.for_protocol(plugin->info().protocol);
+            if (ports.empty()) {
+                spdlog::warn("{}: no {} ports in the port list; skipped", plugin->name(),
+                             protocol_name(plugin->info().protocol));
+                continue;
+            }
+            if (stop_requested()) break;
+            spdlog::info("{}: {} host(s) x {} port(s)", plugin->name(), chunk.size(), ports.size());
+            ScanJob job{plugin, &chunk, ports, plan.timing, raw_io.get(), {}};
+            if (!excludes.empty() || !resumed.empty())
+                job.skip = [&, name = plugin->name()](const IpAddress& host, std::uint16_t port) {
+                    return excludes.contains(host) || resumed.done(name, host, port);
+                };
+            run_scan(job, counter);
         }
-        spdlog::info("{}: {} host(s) x {} port(s)", plugin->name(), plan.targets.size(), ports.size());
-        if (stop_requested()) break;
-        run_scan(ScanJob{plugin, &plan.targets, ports, plan.timing, raw_io.get(), {}}, counter);
     }
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const bool interrupted = stop_requested();
-    outputs.end(ScanSummary{plan.targets.size(), counter.n, seconds, interrupted});
+    outputs.end(ScanSummary{total_hosts, counter.n, seconds, interrupted});
     if (interrupted) {
         spdlog::warn("interrupted: {} result(s) written; the outputs are complete up to here", counter.n);
         return kExitInterrupted;
@@ -135,7 +163,8 @@ int main(int argc, char** argv) {
     install_stop_handlers();
     CliOptions opts;
     if (const int rc = parse_command_line(argc, argv, opts); rc >= 0) return rc;
-    spdlog::set_level(opts.verbosity >= 2 ? spdlog::level::debug
+    spdlog::set_level(opts.verbosity >= 3   ? spdlog::level::trace
+                      : opts.verbosity == 2 ? spdlog::level::debug
                       : opts.verbosity == 1 ? spdlog::level::info
                                             : spdlog::level::warn);
     try {

@@ -1,3 +1,5 @@
+// What every output shares: names of states and services, escaping, files, and the
+// choice of outputs. The formats: output_table.cpp, output_json.cpp, output_nmap.cpp.
 #include "scanfw/output.hpp"
 
 #include <netdb.h>
@@ -6,11 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
+#include <mutex>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "scanfw/engine.hpp"
-#include "scanfw/ports.hpp"
 
 namespace scanfw {
 
@@ -28,14 +32,141 @@ std::string_view state_name(PortState s) {
 
 std::string_view protocol_name(Protocol p) { return p == Protocol::Tcp ? "tcp" : "udp"; }
 
-std::string service_name(std::uint16_t port, Protocol proto) {
-    // getservbyport() is not thread-safe; outputs print from one thread.
-    const servent* s = getservbyport(htons(port), proto == Protocol::Tcp ? "tcp" : "udp");
-    return s ? s->s_name : "unknown";
+bool possibly_open(PortState s) {
+    return s == PortState::Open || s == PortState::OpenFiltered || s == PortState::Unfiltered;
 }
 
-OutputFile::OutputFile(const std::string& path) : path_(path) {
-    f_ = path == "-" ? stdout : std::fopen(path.c_str(), "w");
+bool ignored_state(PortState s, std::size_t ports_in_state, bool open_only) {
+    if (s == PortState::Open) return false;
+    if (open_only && !possibly_open(s)) return true;
+    return ports_in_state > 25;
+}
+
+std::optional<std::string> service_name(std::uint16_t port, Protocol proto) {
+    // getservbyport() reads /etc/services on every call and is not thread-safe: one
+    // cache, behind a lock, for all outputs.
+    static std::mutex mutex;
+    static std::map<std::pair<Protocol, std::uint16_t>, std::optional<std::string>> cache;
+    const std::lock_guard lock(mutex);
+    const auto [it, added] = cache.try_emplace({proto, port});
+    if (added) {
+        const servent* s = getservbyport(htons(port), proto == Protocol::Tcp ? "tcp" : "udp");
+        if (s) it->second = s->s_name;
+    }
+    return it->second;
+}
+
+namespace {
+
+// Appends the valid UTF-8 sequences of `text` through `put` (code point, bytes), and
+// '?' in place of each byte that starts no valid sequence.
+template <typename Put>
+void for_each_utf8(std::string_view text, Put put) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+        char32_t cp = len == 1 ? b : len == 2 ? b & 0x1F : len == 3 ? b & 0x0F : b & 0x07;
+        bool ok = len > 0 && i + len <= text.size();
+        for (std::size_t k = 1; ok && k < len; ++k) {
+            const auto c = static_cast<unsigned char>(text[i + k]);
+            ok = (c >> 6) == 0x2;
+            cp = (cp << 6) | (c & 0x3F);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are not valid either.
+        static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+        ok = ok && cp >= kMin[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        if (ok) {
+            put(cp, text.substr(i, len));
+            i += len;
+        } else {
+            put(U'?', std::string_view("?"));
+            ++i;
+        }
+    }
+}
+
+}  // namespace
+
+std::string xml_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for_each_utf8(text, [&](char32_t cp, std::string_view bytes) {
+        switch (cp) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&apos;"; break;
+            case '\t': out += "&#9;"; break;
+            case '\n': out += "&#10;"; break;
+            case '\r': out += "&#13;"; break;
+            default:
+                // XML 1.0 has no way to carry other C0 controls, U+FFFE or U+FFFF.
+                if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF) out += '?';
+                else out += bytes;
+        }
+    });
+    return out;
+}
+
+std::string json_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for_each_utf8(text, [&](char32_t cp, std::string_view bytes) {
+        switch (cp) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (cp < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
+                else out += bytes;
+        }
+    });
+    return out;
+}
+
+std::string port_ranges(const std::vector<std::uint16_t>& sorted_ports) {
+    std::string out;
+    for (std::size_t i = 0; i < sorted_ports.size();) {
+        std::size_t j = i;
+        while (j + 1 < sorted_ports.size() && sorted_ports[j + 1] == sorted_ports[j] + 1) ++j;
+        if (!out.empty()) out += ',';
+        out += j == i ? fmt::format("{}", sorted_ports[i]) : fmt::format("{}-{}", sorted_ports[i], sorted_ports[j]);
+        i = j + 1;
+    }
+    return out;
+}
+
+std::string align_columns(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width;
+    for (const auto& row : rows) {
+        width.resize(std::max(width.size(), row.size()), 0);
+        for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < row.size(); ++i)
+            out += i + 1 == row.size() ? row[i] : fmt::format("{:<{}} ", row[i], width[i]);
+        out += '\n';
+    }
+    return out;
+}
+
+ScanInfo make_scan_info(const std::vector<std::shared_ptr<const Plugin>>& plugins, const PortSpec& ports,
+                        std::uint64_t targets, std::string command_line) {
+    ScanInfo info;
+    for (const auto& p : plugins)
+        info.techniques.push_back({p->name(), p->info().protocol, ports.for_protocol(p->info().protocol)});
+    info.command_line = std::move(command_line);
+    info.targets = targets;
+    return info;
+}
+
+OutputFile::OutputFile(const std::string& path, bool append) : path_(path) {
+    f_ = path == "-" ? stdout : std::fopen(path.c_str(), append ? "a" : "w");
     if (!f_) throw InputError(fmt::format("cannot write output file '{}': {}", path, std::strerror(errno)));
 }
 
@@ -43,141 +174,76 @@ OutputFile::~OutputFile() {
     if (f_ && f_ != stdout) std::fclose(f_);
 }
 
+void OutputFile::flush() {
+    if (f_) std::fflush(f_);
+}
+
 void OutputFile::close() {
     if (!f_) return;
     const bool failed = std::fflush(f_) != 0 || std::ferror(f_) != 0;
-    if (f_ != stdout) std::fclose(f_);
+    const bool close_failed = f_ != stdout && std::fclose(f_) != 0;
     f_ = nullptr;
-    if (failed) throw RuntimeError(fmt::format("writing output file '{}' failed", path_));
+    if (failed || close_failed) throw RuntimeError(fmt::format("writing output file '{}' failed", path_));
 }
 
-void JsonLinesOutput::on_result(const Result& r) {
-    // Every field is a plain token (address, name, state), so no escaping is needed.
-    fmt::print(file_.get(),
-               R"({{"host":"{}","port":{},"protocol":"{}","technique":"{}","state":"{}","reason":"{}")",
-               r.host.str(), r.port, protocol_name(r.protocol), r.technique, state_name(r.state), r.reason);
-    if (r.ttl) fmt::print(file_.get(), R"(,"ttl":{})", r.ttl);
-    if (r.rtt_us) fmt::print(file_.get(), R"(,"rtt_us":{})", r.rtt_us);
-    std::fputs("}\n", file_.get());
-}
-
-void TableOutput::begin(const ScanInfo& info) {
-    for (const auto& p : info.plugins) {
-        column_.emplace(p->info().name, techniques_.size());
-        techniques_.emplace_back(p->info().name);
+Outputs::~Outputs() {
+    if (!open_) return;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    try {
+        end(ScanSummary{targets_, results_, seconds, true});
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
     }
 }
 
-void TableOutput::on_result(const Result& r) {
-    Host& host = hosts_[r.host];
-    Row& row = host.rows[{r.protocol, r.port}];
-    row.resize(techniques_.size());
-    row[column_.at(r.technique)] = Cell{r.state, r.reason};
-    if (r.reason != "no-response") host.responded = true;
+void Outputs::begin(const ScanInfo& info) {
+    open_ = true;
+    targets_ = info.targets;
+    started_ = std::chrono::steady_clock::now();
+    for (auto& o : outputs_) o->begin(info);
 }
 
-namespace {
-// nmap hides a non-open state when more than this many ports share it.
-constexpr std::size_t kHideThreshold = 25;
-// Up to this many hosts, every host gets a block, even one that never answered.
-constexpr std::size_t kAlwaysShowHosts = 16;
-}  // namespace
+void Outputs::on_result(const Result& r) {
+    ++results_;
+    for (auto& o : outputs_) o->on_result(r);
+}
 
-void TableOutput::print_host(const IpAddress& addr, const Host& host) {
-    const std::size_t n = techniques_.size();
-    // Per technique: how many ports are in each state, and the reason most seen for it.
-    std::vector<std::map<PortState, std::size_t>> counts(n);
-    std::vector<std::map<PortState, std::map<std::string_view, std::size_t>>> reasons(n);
-    for (const auto& [key, row] : host.rows)
-        for (std::size_t t = 0; t < n; ++t)
-            if (row[t].state != PortState::Undecided) {
-                ++counts[t][row[t].state];
-                ++reasons[t][row[t].state][row[t].reason];
-            }
-    auto hidden = [&](std::size_t t, PortState s) {
-        return s != PortState::Open && counts[t][s] > kHideThreshold;
-    };
-    std::vector<const std::pair<const std::pair<Protocol, std::uint16_t>, Row>*> shown;
-    std::size_t not_shown = 0;
-    for (const auto& entry : host.rows) {
-        bool hide = true;
-        for (std::size_t t = 0; t < n; ++t)
-            if (entry.second[t].state != PortState::Undecided && !hidden(t, entry.second[t].state)) hide = false;
-        if (hide) ++not_shown;
-        else shown.push_back(&entry);
-    }
-
-    fmt::print(out_, "scanfw scan report for {}\n", addr.str());
-    if (not_shown > 0) {
-        std::vector<std::string> parts;
-        for (std::size_t t = 0; t < n; ++t)
-            for (const auto& [state, count] : counts[t])
-                if (hidden(t, state)) {
-                    const auto& rs = reasons[t][state];
-                    const auto top = std::max_element(rs.begin(), rs.end(),
-                                                      [](auto& a, auto& b) { return a.second < b.second; });
-                    parts.push_back(n == 1 ? fmt::format("{} {} ports ({})", count, state_name(state), top->first)
-                                           : fmt::format("{}: {} {}", techniques_[t], count, state_name(state)));
-                }
-        std::string joined;
-        for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
-        if (n == 1) fmt::print(out_, "Not shown: {}\n", joined);
-        else fmt::print(out_, "Not shown: {} ports ({})\n", not_shown, joined);
-    }
-    if (shown.empty()) {
-        fmt::print(out_, "All {} scanned ports are in the states above\n\n", host.rows.size());
-        return;
-    }
-
-    // Lay the table out: one line of cells per row, padded to the widest cell per column.
-    std::vector<std::vector<std::string>> lines;
-    std::vector<std::string> header{"PORT"};
-    if (n == 1) header.insert(header.end(), {"STATE", "SERVICE", "REASON"});
-    else {
-        header.push_back("SERVICE");
-        header.insert(header.end(), techniques_.begin(), techniques_.end());
-    }
-    lines.push_back(header);
-    for (const auto* entry : shown) {
-        const auto [proto, port] = entry->first;
-        std::vector<std::string> line{fmt::format("{}/{}", port, protocol_name(proto))};
-        const std::string service = service_name(port, proto);
-        if (n == 1) {
-            line.insert(line.end(), {std::string(state_name(entry->second[0].state)), service,
-                                     std::string(entry->second[0].reason)});
-        } else {
-            line.push_back(service);
-            for (const Cell& c : entry->second) {
-                if (c.state == PortState::Undecided) line.emplace_back("-");
-                else if (show_reason_) line.push_back(fmt::format("{} ({})", state_name(c.state), c.reason));
-                else line.emplace_back(state_name(c.state));
-            }
+void Outputs::end(const ScanSummary& s) {
+    open_ = false;
+    std::exception_ptr first;
+    for (auto& o : outputs_) {
+        try {
+            o->end(s);
+        } catch (...) {
+            if (!first) first = std::current_exception();
         }
-        lines.push_back(std::move(line));
     }
-    std::vector<std::size_t> width(header.size(), 0);
-    for (const auto& l : lines)
-        for (std::size_t i = 0; i < l.size(); ++i) width[i] = std::max(width[i], l[i].size());
-    for (const auto& l : lines) {
-        std::string text;
-        for (std::size_t i = 0; i < l.size(); ++i)
-            text += i + 1 == l.size() ? l[i] : fmt::format("{:<{}} ", l[i], width[i]);
-        fmt::print(out_, "{}\n", text);
-    }
-    fmt::print(out_, "\n");
+    if (first) std::rethrow_exception(first);
 }
 
-void TableOutput::end(const ScanSummary& s) {
-    std::size_t silent = 0;
-    for (const auto& [addr, host] : hosts_) {
-        if (host.responded || hosts_.size() <= kAlwaysShowHosts) print_host(addr, host);
-        else ++silent;
-    }
-    if (silent > 0) fmt::print(out_, "{} host(s) gave no response on any port (all filtered or open|filtered)\n", silent);
-    fmt::print(out_, "scanfw done: {} IP address{} scanned with {} technique{}, {} results in {:.2f} seconds\n",
-               s.hosts, s.hosts == 1 ? "" : "es", techniques_.size(), techniques_.size() == 1 ? "" : "s", s.results,
-               s.seconds);
-    std::fflush(out_);
+Outputs make_outputs(const OutputConfig& files, const DisplayOptions& display) {
+    if (files.all && *files.all == "-")
+        throw InputError("-oA needs a base file name: it writes four files, not stdout");
+    auto path = [&](const std::optional<std::string>& given, const char* extension) -> std::optional<std::string> {
+        if (given) return given;
+        if (files.all) return *files.all + extension;
+        return std::nullopt;
+    };
+    const auto xml = path(files.xml, ".xml"), grepable = path(files.grepable, ".gnmap"),
+               normal = path(files.normal, ".nmap"), json = path(files.json, ".jsonl");
+
+    int to_stdout = 0;
+    for (const auto* p : {&xml, &grepable, &normal, &json})
+        if (*p && **p == "-") ++to_stdout;
+    if (to_stdout > 1) throw InputError("only one output can go to stdout ('-')");
+
+    Outputs outputs;
+    if (xml) outputs.add(std::make_unique<XmlOutput>(*xml, display.open_only));
+    if (grepable) outputs.add(std::make_unique<GrepableOutput>(*grepable, display.open_only));
+    if (normal) outputs.add(std::make_unique<NormalOutput>(*normal, display));
+    if (json) outputs.add(std::make_unique<JsonLinesOutput>(*json, display.open_only, display.resume_from == *json));
+    if (to_stdout == 0) outputs.add(std::make_unique<TableOutput>(stdout, display));
+    return outputs;
 }
 
 }  // namespace scanfw

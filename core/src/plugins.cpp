@@ -11,6 +11,8 @@
 #include <boost/dll/shared_library.hpp>
 #include <fmt/format.h>
 
+#include "scanfw/privileges.hpp"
+
 namespace fs = std::filesystem;
 
 namespace scanfw {
@@ -22,14 +24,15 @@ constexpr const char* kFactorySymbol = "scanfw_plugin";
 
 // When privileged, code that another user could have written must not be loaded.
 void check_ownership(const fs::path& p) {
-    if (geteuid() != 0) return;
+    if (!running_privileged()) return;
     struct stat st {};
     if (stat(p.c_str(), &st) != 0) return;  // the load itself will report it
     if (st.st_mode & (S_IWGRP | S_IWOTH))
-        throw PluginError(fmt::format("{}: refused: writable by group or others (mode {:o}) while running as root",
+        throw PluginError(fmt::format("{}: refused: writable by group or others (mode {:o}) while running privileged",
                                       p.string(), st.st_mode & 07777));
     if (st.st_uid != 0 && st.st_uid != getuid())
-        throw PluginError(fmt::format("{}: refused: owned by uid {}, not root, while running as root", p.string(), st.st_uid));
+        throw PluginError(fmt::format("{}: refused: owned by uid {}, neither root nor you, while running privileged",
+                                      p.string(), st.st_uid));
 }
 
 }  // namespace

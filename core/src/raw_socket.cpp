@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -112,7 +113,12 @@ void RawSocket::send_run(int fd, std::size_t from, std::size_t to) {
 }
 
 std::optional<IpAddress> SourceRoutes::source_for(const IpAddress& dst) {
-    if (auto it = cache_.find(dst); it != cache_.end()) return it->second;
+    // One route lookup per /24 (IPv4) or /64 (IPv6): neighbours share their route,
+    // and a scan of a million hosts should not make four system calls for each.
+    IpAddress block = dst;
+    if (block.family == Family::V4) block.bytes[3] = 0;
+    else std::fill(block.bytes.begin() + 8, block.bytes.end(), 0);
+    if (auto it = cache_.find(block); it != cache_.end()) return it->second;
     const bool v4 = dst.family == Family::V4;
     const int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return std::nullopt;
@@ -129,7 +135,7 @@ std::optional<IpAddress> SourceRoutes::source_for(const IpAddress& dst) {
     }
     close(fd);
     if (cache_.size() > 65536) cache_.clear();
-    if (src) cache_.emplace(dst, *src);
+    if (src) cache_.emplace(block, *src);
     return src;
 }
 

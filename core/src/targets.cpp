@@ -93,8 +93,9 @@ std::vector<std::uint8_t> parse_octet(std::string_view octet, std::string_view s
     return out;
 }
 
-// The first IPv4 address of `host`, else its first IPv6 address.
-IpAddress resolve(std::string_view host) {
+// The first IPv4 address of `host`, else its first IPv6 address; or only the
+// family asked for (-4, -6).
+IpAddress resolve(std::string_view host, std::optional<Family> only) {
     const std::string name(host);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -120,13 +121,15 @@ IpAddress resolve(std::string_view host) {
         }
     }
     freeaddrinfo(list);
-    if (v4) return *v4;
-    if (v6) return *v6;
+    if (v4 && only != Family::V6) return *v4;
+    if (v6 && only != Family::V4) return *v6;
+    if (only) throw InputError(fmt::format("cannot resolve host '{}': no {} address", host,
+                                           *only == Family::V4 ? "IPv4" : "IPv6"));
     throw InputError(fmt::format("cannot resolve host '{}': no IPv4 or IPv6 address", host));
 }
 
 // An address literal, or a hostname to resolve. Octet ranges are not addresses.
-IpAddress address_of(std::string_view text, std::string_view spec) {
+IpAddress address_of(std::string_view text, std::string_view spec, std::optional<Family> only, bool may_resolve) {
     if (const auto a = IpAddress::parse(text)) return *a;
     if (text.find(':') != std::string_view::npos) {
         throw InputError(fmt::format("bad IPv6 address '{}' in '{}'", text, spec));
@@ -135,7 +138,10 @@ IpAddress address_of(std::string_view text, std::string_view spec) {
         throw InputError(fmt::format("bad IPv4 address '{}' in '{}'", text, spec));
     }
     if (!only_chars(text, kHostnameChars)) throw InputError(fmt::format("bad target '{}'", spec));
-    return resolve(text);
+    if (!may_resolve) {
+        throw InputError(fmt::format("host name '{}' in '{}' not resolved: name resolution is off", text, spec));
+    }
+    return resolve(text, only);
 }
 
 }  // namespace
@@ -192,7 +198,7 @@ void TargetSet::add(std::string_view raw) {
         const auto prefix_text = spec.substr(slash + 1);
         const auto prefix = parse_uint(prefix_text, 128);
         if (!prefix) throw InputError(fmt::format("bad prefix length '/{}' in '{}'", prefix_text, spec));
-        IpAddress base = address_of(spec.substr(0, slash), spec);  // after checking the prefix: may resolve
+        IpAddress base = address_of(spec.substr(0, slash), spec, name_family_, resolve_);  // after checking the prefix: may resolve
         const unsigned bits = base.family == Family::V4 ? 32 : 128;
         if (*prefix > bits) {
             throw InputError(fmt::format("bad prefix length '/{}' in '{}': IPv4 prefixes are /0 to /32", *prefix, spec));
@@ -234,7 +240,7 @@ void TargetSet::add(std::string_view raw) {
     }
 
     Block b;
-    b.base = address_of(spec, spec);
+    b.base = address_of(spec, spec, name_family_, resolve_);
     push(b);
 }
 

@@ -222,6 +222,28 @@ TEST_F(Profile, IntegerBounds) {
     EXPECT_EQ(load("outputs:\n  json: \"-\"\n").outputs.json, "-");
 }
 
+TEST_F(Profile, OutputsEveryFormat) {
+    const ScanConfig c =
+        load("outputs:\n  json: a.jsonl\n  xml: a.xml\n  grepable: \"-\"\n  normal: a.nmap\n  all: base\n");
+    EXPECT_EQ(c.outputs.json, "a.jsonl");
+    EXPECT_EQ(c.outputs.xml, "a.xml");
+    EXPECT_EQ(c.outputs.grepable, "-");
+    EXPECT_EQ(c.outputs.normal, "a.nmap");
+    EXPECT_EQ(c.outputs.all, "base");
+    EXPECT_EQ(located_error_of("outputs:\n  xml: [a]\n"),
+              "2:8: 'outputs.xml' must be a file path or \"-\", got a list");
+    EXPECT_EQ(located_error_of("outputs:\n  all: \"\"\n"), "2:8: 'outputs.all' must be a base file name, got ''");
+    EXPECT_EQ(located_error_of("outputs:\n  normal: a\n  normal: b\n"), "3:3: duplicate key 'normal'");
+
+    // The command line's -oX replaces the profile's xml and leaves its other outputs.
+    ScanConfig base = c, over;
+    over.outputs.xml = "cli.xml";
+    base.override_with(over);
+    EXPECT_EQ(base.outputs.xml, "cli.xml");
+    EXPECT_EQ(base.outputs.all, "base");
+    EXPECT_EQ(base.outputs.grepable, "-");
+}
+
 TEST_F(Profile, WrongTypeNamesKeyAndPosition) {
     EXPECT_EQ(located_error_of("name: x\nrate: 10\nretries: abc\n"),
               "3:10: 'retries' must be an integer from 0 to 20, got 'abc'");
@@ -298,7 +320,8 @@ TEST_F(Profile, UnknownKeys) {
     EXPECT_EQ(located_error_of("name: x\nplugins: syn\nports: 22\nrate: 10\nportz: 80\n"),
               "5:1: unknown key 'portz' (known: name, description, plugins, ports, targets, timeout, retries, rate, "
               "outputs)");
-    EXPECT_EQ(located_error_of("outputs:\n  json: a\n  xml: b\n"), "3:3: unknown key 'xml' under 'outputs' (known: json)");
+    EXPECT_EQ(located_error_of("outputs:\n  json: a\n  html: b\n"),
+              "3:3: unknown key 'html' under 'outputs' (known: json, xml, grepable, normal, all)");
     EXPECT_THAT(error_of("Name: x\n"), HasSubstr("unknown key 'Name'"));
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "scanfw/address.hpp"
 #include "scanfw/config.hpp"
 
 namespace scanfw {
@@ -13,8 +14,15 @@ struct CliOptions {
     ScanConfig scan;                     // from flags; overrides the profile's
     std::optional<std::string> profile;  // --profile FILE
     std::vector<std::string> plugin_dirs;
+    std::optional<Family> name_family;  // -4 / -6: what hostnames resolve to
+    std::optional<std::string> input_list;    // -iL FILE
+    std::vector<std::string> exclude;         // --exclude LIST (repeatable)
+    std::optional<std::string> exclude_file;  // --excludefile FILE
+    std::optional<std::string> user;          // --user NAME: run as NAME once sockets are open
+    std::optional<std::string> resume;        // --resume FILE: skip what FILE (-oJ) has
     bool list_plugins = false;
-    bool show_reason = false;
+    bool show_reason = false;  // --reason
+    bool open_only = false;    // --open
     int verbosity = 0;  // -v, -vv
     std::string command_line;
 };

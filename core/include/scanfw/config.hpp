@@ -6,12 +6,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scanfw {
 
 struct OutputConfig {
-    std::optional<std::string> json;  // -oJ: JSON Lines file, "-" for stdout
+    std::optional<std::string> json;      // -oJ: JSON Lines file, "-" for stdout
+    std::optional<std::string> xml;       // -oX: nmap XML
+    std::optional<std::string> grepable;  // -oG: nmap grepable
+    std::optional<std::string> normal;    // -oN: nmap normal output
+    std::optional<std::string> all;       // -oA BASE: BASE.xml, .gnmap, .nmap, .jsonl
 };
 
 struct ScanConfig {
@@ -42,5 +47,9 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 // unknown key, a wrong type or a bad value; nothing else is checked here (ports and
 // targets are parsed by their own parsers when the scan is planned).
 ScanConfig load_profile(const std::string& path);
+
+// The same from YAML text already in memory (load_profile reads the file and calls
+// this); `name_for_errors` stands for the file in messages. Throws only InputError.
+ScanConfig parse_profile(std::string_view yaml_text, const std::string& name_for_errors);
 
 }  // namespace scanfw

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,12 @@ public:
     std::uint64_t size() const { return total_; }
     IpAddress at(std::uint64_t index) const;  // 0 <= index < size()
     bool empty() const { return total_ == 0; }
+    // Off: a hostname is an InputError instead of a DNS lookup, so nothing is sent
+    // anywhere (the fuzzer uses this). Literals, CIDR blocks and ranges are not affected.
+    void set_resolve(bool on) { resolve_ = on; }
+    // Hostnames added from now on resolve to this family only (-4, -6); by default
+    // to their first IPv4 address, else their first IPv6 one. Literals are not affected.
+    void set_name_family(std::optional<Family> only) { name_family_ = only; }
 
 private:
     // One block: consecutive addresses of either family (a literal, a CIDR block,
@@ -36,6 +43,8 @@ private:
     std::vector<Block> blocks_;
     std::vector<std::uint64_t> starts_;  // cumulative index of each block
     std::uint64_t total_ = 0;
+    bool resolve_ = true;
+    std::optional<Family> name_family_;
     void push(const Block& b);
 };
 

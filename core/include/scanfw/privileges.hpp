@@ -1,0 +1,19 @@
+// Giving up privileges once the raw socket and the capture are open.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace scanfw {
+
+// Switches to `user` (--user), else to $SUDO_UID/$SUDO_GID when running under sudo,
+// and drops every capability (effective, permitted, inheritable, and the bounding
+// set where allowed); sets no_new_privs. As root with neither, stays uid 0 without
+// capabilities. Throws RuntimeError when it cannot (an unknown user, a failed call).
+void drop_privileges(const std::optional<std::string>& user);
+
+// True when this process holds privileges worth guarding (euid 0, or any effective
+// capability, e.g. from setcap on the binary).
+bool running_privileged();
+
+}  // namespace scanfw

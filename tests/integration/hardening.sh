@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Issue 5's limits and privileges, on a real kernel:
+#   user      --user nobody: the scan runs as uid 65534 with no capabilities, and works
+#   setcap    a non-root user runs a raw technique through file capabilities
+#   ulimit    a connect scan under `ulimit -n 256` completes with the right states
+#   exclude   --exclude drops targets; all targets excluded is an error
+#   inputlist -iL with a million addresses streams in bounded memory
+# Usage: hardening.sh SCANFW_BINARY CASE
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/testnet.sh"
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") case=$2
+plugins=$(cd "$(dirname "$bin")/../lib/scanfw/plugins" && pwd)
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/hardening.$case.XXXXXX")
+chmod 755 "$work"
+testnet_on_exit "rm -rf $(printf '%q' "$work")"
+prefix=$(testnet_prefix "h$case")
+testnet_up "$prefix"
+S() { testnet_exec_scanner "$prefix" "$@"; }
+
+fail=0
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
+}
+state_of() {  # state_of FILE PORT
+  jq -r --argjson p "$2" 'select(.port == $p) | .state' "$1"
+}
+
+case "$case" in
+user)
+  # A slow scan (dropped port, long timeout) so its /proc entry can be read mid-scan.
+  S timeout 60 "$bin" --user nobody --plugin syn -p 22,80,8080 --timeout 2s --retries 1 \
+    -oJ "$work/out.jsonl" 198.18.0.2 >/dev/null 2>"$work/err" &
+  pid=$!
+  status=""
+  for _ in $(seq 50); do
+    sleep 0.1
+    child=$(pgrep -P "$pid" -f "$bin" || true)
+    for p in $pid $child $(pgrep -f "^$bin --user nobody" || true); do
+      if grep -q "^Uid:.*65534" "/proc/$p/status" 2>/dev/null; then status=$(cat "/proc/$p/status"); break 2; fi
+    done
+  done
+  wait "$pid" || { echo "scanfw failed: $(cat "$work/err")"; fail=1; }
+  check "runs as uid 65534" grep -q "^Uid:[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534" <<<"$status"
+  check "holds no capabilities" grep -q "^CapEff:[[:space:]]*0000000000000000" <<<"$status"
+  check "no capabilities can come back" grep -q "^CapBnd:[[:space:]]*0000000000000000" <<<"$status"
+  check "raw scan still works (22 open)" test "$(state_of "$work/out.jsonl" 22)" = open
+  check "dropped port filtered" test "$(state_of "$work/out.jsonl" 8080)" = filtered
+  ;;
+setcap)
+  cp "$bin" "$work/scanfw"
+  setcap cap_net_raw,cap_net_admin+ep "$work/scanfw"
+  S setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$work/scanfw" --plugin-dir "$plugins" --plugin syn -p 22,113 -oJ - 198.18.0.2 >"$work/out.jsonl" 2>"$work/err" ||
+    { echo "scanfw as nobody with file capabilities failed: $(cat "$work/err")"; fail=1; }
+  check "syn as nobody via setcap: 22 open" test "$(state_of "$work/out.jsonl" 22)" = open
+  check "syn as nobody via setcap: 113 closed" test "$(state_of "$work/out.jsonl" 113)" = closed
+  ;;
+ulimit)
+  S bash -c "ulimit -n 256 && exec timeout 60 '$bin' --plugin connect -p 1-2000,8080-8082 --timeout 500ms --retries 1 \
+    -oJ '$work/out.jsonl' 198.18.0.2" >/dev/null 2>"$work/err" || { echo "failed: $(cat "$work/err")"; fail=1; }
+  results=$(jq -c 'select(.port)' "$work/out.jsonl" | wc -l)
+  check "a result for each of 2003 ports ($results)" test "$results" = 2003
+  check "22 open" test "$(state_of "$work/out.jsonl" 22)" = open
+  check "80 open" test "$(state_of "$work/out.jsonl" 80)" = open
+  check "113 closed" test "$(state_of "$work/out.jsonl" 113)" = closed
+  check "8080 filtered" test "$(state_of "$work/out.jsonl" 8080)" = filtered
+  check "8082 closed" test "$(state_of "$work/out.jsonl" 8082)" = closed
+  ;;
+exclude)
+  testnet_exec_target "$prefix" ip route add local 198.19.0.0/16 dev lo
+  S ip route add 198.19.0.0/16 via 198.18.0.2
+  S timeout 60 "$bin" --plugin syn -p 22 --exclude 198.19.0.0/25,198.19.0.200 -oJ "$work/out.jsonl" \
+    198.19.0.0/24 >/dev/null 2>"$work/err" || { echo "failed: $(cat "$work/err")"; fail=1; }
+  hosts=$(jq -r 'select(.port) | .host' "$work/out.jsonl" | sort -u)
+  check "127 hosts scanned ($(wc -l <<<"$hosts"))" test "$(wc -l <<<"$hosts")" = 127
+  check "no excluded host scanned" bash -c "! grep -Eq '^198\.19\.0\.([0-9]|[1-9][0-9]|1[01][0-9]|12[0-7]|200)$' <<<'$hosts'"
+  rc=0
+  S "$bin" --plugin syn -p 22 --exclude 198.18.0.0/24 198.18.0.2 >"$work/out" 2>"$work/err" || rc=$?
+  check "all excluded: exit 2" test "$rc" = 2
+  check "all excluded: says so" grep -q "excluded" "$work/err"
+  check "all excluded: no output" test ! -s "$work/out"
+  ;;
+inputlist)
+  testnet_exec_target "$prefix" ip route add local 198.19.0.0/16 dev lo
+  S ip route add 198.19.0.0/16 via 198.18.0.2
+  # A million lines: 198.19.0.0/16 over and over (each chunk of lines is distinct).
+  python3 - "$work/targets.txt" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("# a million targets\n")
+    for i in range(1_000_000):
+        f.write(f"198.19.{(i >> 8) & 255}.{i & 255}\n")
+PY
+  S /usr/bin/time -v -o "$work/time" timeout 300 "$bin" --plugin syn -p 113 --rate 200000 --retries 1 \
+    --timeout 300ms -iL "$work/targets.txt" -oJ - >"$work/out.jsonl" 2>"$work/err" ||
+    { echo "failed: $(tail -3 "$work/err")"; fail=1; }
+  rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/time")
+  results=$(grep -c '"port":113' "$work/out.jsonl" || true)
+  closed=$(grep -c '"state":"closed"' "$work/out.jsonl" || true)
+  echo "peak RSS ${rss_kb} kB for 1,000,000 targets; $results results, $closed closed"
+  check "a result per target" test "$results" = 1000000
+  check "at least 99.9% answered closed" test "$closed" -ge 999000
+  check "peak RSS under 64 MiB (${rss_kb} kB)" test "$rss_kb" -lt 65536
+  ;;
+*) echo "usage: $0 SCANFW_BINARY user|setcap|ulimit|exclude|inputlist" >&2; exit 2 ;;
+esac
+
+[ "$fail" = 0 ] && echo "== $case: PASS" || echo "== $case: FAIL"
+exit "$fail"

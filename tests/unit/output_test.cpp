@@ -1,0 +1,545 @@
+// The outputs: nmap XML, grepable and normal, JSON Lines and the table, fed with
+// results as the engines give them, read back as text.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "scanfw/engine.hpp"
+#include "scanfw/output.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace scanfw;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+Result result(std::string_view host, std::uint16_t port, std::string_view technique, PortState state,
+              std::string_view reason, std::uint8_t ttl = 0, std::uint32_t rtt_us = 0) {
+    Result r;
+    r.host = *IpAddress::parse(host);
+    r.port = port;
+    r.protocol = technique == "udp" ? Protocol::Udp : Protocol::Tcp;
+    r.technique = technique;
+    r.state = state;
+    r.reason = reason;
+    r.ttl = ttl;
+    r.rtt_us = rtt_us;
+    return r;
+}
+
+ScanTechnique technique(const std::string& name, std::vector<std::uint16_t> ports) {
+    return {name, name == "udp" ? Protocol::Udp : Protocol::Tcp, std::move(ports)};
+}
+
+ScanInfo scan_info(std::vector<ScanTechnique> techniques, std::uint64_t targets = 1) {
+    ScanInfo info;
+    info.techniques = std::move(techniques);
+    info.command_line = "scanfw --plugin syn -p 22,80 198.18.0.2";
+    info.targets = targets;
+    return info;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+// 22 open, 80 open, 113 closed, 8080 filtered (silence), 8081 filtered (ICMP), 8082 closed.
+std::vector<Result> testnet_syn(std::string_view host = "198.18.0.2") {
+    return {result(host, 8081, "syn", PortState::Filtered, "admin-prohibited", 64),
+            result(host, 22, "syn", PortState::Open, "syn-ack", 64, 120),
+            result(host, 113, "syn", PortState::Closed, "reset", 64, 80),
+            result(host, 8080, "syn", PortState::Filtered, "no-response"),
+            result(host, 80, "syn", PortState::Open, "syn-ack", 64, 100),
+            result(host, 8082, "syn", PortState::Closed, "reset", 64, 100)};
+}
+const std::vector<std::uint16_t> kTestnetTcp{22, 80, 113, 8080, 8081, 8082};
+
+// A syn scan of ports 1-40: 22 open, the rest closed (more than 25: summarised).
+std::vector<Result> many_closed(std::string_view host = "198.18.0.2") {
+    std::vector<Result> out;
+    for (std::uint16_t p = 40; p >= 1; --p)
+        out.push_back(p == 22 ? result(host, p, "syn", PortState::Open, "syn-ack", 64)
+                              : result(host, p, "syn", PortState::Closed, "reset", 64));
+    return out;
+}
+std::vector<std::uint16_t> range(std::uint16_t lo, std::uint16_t hi) {
+    std::vector<std::uint16_t> out;
+    for (std::uint32_t p = lo; p <= hi; ++p) out.push_back(static_cast<std::uint16_t>(p));
+    return out;
+}
+
+class OutputTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+        dir_ = fs::temp_directory_path() /
+               ("scanfw-output-test-" + std::to_string(::getpid()) + "-" + test->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+    static std::string read(const std::string& file) {
+        std::ifstream in(file, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+
+    // Runs `out` through a whole scan and returns what it wrote to `file`.
+    std::string run(Output& out, const std::string& file, const ScanInfo& info, const std::vector<Result>& results,
+                    bool interrupted = false) {
+        out.begin(info);
+        for (const auto& r : results) out.on_result(r);
+        out.end(ScanSummary{info.targets, results.size(), 1.25, interrupted});
+        return read(file);
+    }
+    // Valid against nmap's DTD, when xmllint and nmap.dtd are installed (the
+    // integration tests require them; here they only add to the text checks).
+    void expect_valid_xml(const std::string& file) {
+        const char* dtd = "/usr/share/nmap/nmap.dtd";
+        if (!fs::exists(dtd) || std::system("command -v xmllint >/dev/null 2>&1") != 0) return;
+        const std::string cmd = "xmllint --noout --dtdvalid " + std::string(dtd) + " '" + file + "'";
+        EXPECT_EQ(std::system(cmd.c_str()), 0) << read(file);
+    }
+    std::string run_xml(const ScanInfo& info, const std::vector<Result>& results, bool open_only = false) {
+        const std::string xml = run_new<XmlOutput>(info, results, open_only);
+        expect_valid_xml(path("out"));
+        return xml;
+    }
+
+    template <typename O, typename... Args>
+    std::string run_new(const ScanInfo& info, const std::vector<Result>& results, Args&&... args) {
+        O out(path("out"), std::forward<Args>(args)...);
+        return run(out, path("out"), info, results);
+    }
+
+    fs::path dir_;
+};
+
+// ---- helpers ----------------------------------------------------------------------
+
+TEST(OutputText, XmlEscape) {
+    EXPECT_EQ(xml_escape(R"(a<b>&"c"'d')"), "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;");
+    EXPECT_EQ(xml_escape("tab\there\nnl"), "tab&#9;here&#10;nl");
+    EXPECT_EQ(xml_escape(std::string("bell\x07 nul") + '\0' + "!"), "bell? nul?!");  // no XML 1.0 form
+    EXPECT_EQ(xml_escape("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    EXPECT_EQ(xml_escape("bad \xff\xfe end"), "bad ?? end");
+    EXPECT_EQ(xml_escape("overlong \xc0\xaf, truncated \xe2\x82"), "overlong ??, truncated ??");
+    EXPECT_EQ(xml_escape("surrogate \xed\xa0\x80"), "surrogate ???");
+    EXPECT_EQ(xml_escape("\xef\xbf\xbe"), "?");  // U+FFFE
+}
+
+TEST(OutputText, JsonEscape) {
+    EXPECT_EQ(json_escape(R"(say "hi" \ bye)"), R"(say \"hi\" \\ bye)");
+    EXPECT_EQ(json_escape("a\nb\tc\x01"), "a\\nb\\tc\\u0001");
+    EXPECT_EQ(json_escape("caf\xc3\xa9 \xff"), "caf\xc3\xa9 ?");
+}
+
+TEST(OutputText, PortRanges) {
+    EXPECT_EQ(port_ranges({}), "");
+    EXPECT_EQ(port_ranges({22}), "22");
+    EXPECT_EQ(port_ranges({22, 80, 113, 8080, 8081, 8082}), "22,80,113,8080-8082");
+    EXPECT_EQ(port_ranges({1, 2, 3, 5, 65534, 65535}), "1-3,5,65534-65535");
+}
+
+TEST(OutputText, IgnoredStates) {
+    EXPECT_FALSE(ignored_state(PortState::Closed, 25, false));
+    EXPECT_TRUE(ignored_state(PortState::Closed, 26, false));
+    EXPECT_TRUE(ignored_state(PortState::OpenFiltered, 1000, false));
+    EXPECT_FALSE(ignored_state(PortState::Open, 65535, false));
+    // --open: whatever may not be open goes, however few.
+    EXPECT_TRUE(ignored_state(PortState::Closed, 1, true));
+    EXPECT_TRUE(ignored_state(PortState::Filtered, 1, true));
+    EXPECT_FALSE(ignored_state(PortState::OpenFiltered, 1, true));
+    EXPECT_FALSE(ignored_state(PortState::Unfiltered, 1, true));
+}
+
+TEST(OutputText, AlignColumns) {
+    EXPECT_EQ(align_columns({{"PORT", "STATE", "SERVICE"}, {"22/tcp", "open", "ssh"}, {"8080/tcp", "filtered", "x"}}),
+              "PORT     STATE    SERVICE\n"
+              "22/tcp   open     ssh\n"
+              "8080/tcp filtered x\n");
+}
+
+TEST(OutputText, ServiceNamesFromEtcServices) {
+    EXPECT_EQ(service_name(22, Protocol::Tcp), "ssh");
+    EXPECT_EQ(service_name(53, Protocol::Udp), "domain");
+    EXPECT_EQ(service_name(113, Protocol::Tcp), "auth");  // /etc/services' name; nmap-services says "ident"
+    EXPECT_FALSE(service_name(8082, Protocol::Tcp));
+}
+
+// ---- XML --------------------------------------------------------------------------
+
+TEST_F(OutputTest, XmlDocument) {
+    const std::string xml = run_xml(scan_info({technique("syn", kTestnetTcp)}), testnet_syn(), false);
+    const auto lines = lines_of(xml);
+    ASSERT_GE(lines.size(), 10u);
+    EXPECT_EQ(lines[0], R"(<?xml version="1.0" encoding="UTF-8"?>)");
+    EXPECT_EQ(lines[1], "<!DOCTYPE nmaprun>");
+    EXPECT_THAT(xml, HasSubstr(R"(<nmaprun scanner="nmap" args="scanfw --plugin syn -p 22,80 198.18.0.2" start=")"));
+    EXPECT_THAT(xml, HasSubstr(R"(<scaninfo type="syn" protocol="tcp" numservices="6" services="22,80,113,8080-8082"/>)"
+                               "\n<verbose level=\"0\"/>\n<debugging level=\"0\"/>\n<host starttime="));
+    EXPECT_THAT(xml, HasSubstr(R"(<status state="up" reason="user-set" reason_ttl="0"/>)"
+                               "\n<address addr=\"198.18.0.2\" addrtype=\"ipv4\"/>\n<hostnames>\n</hostnames>\n"));
+    // Every port, sorted, with reason, reason_ttl and the service name when there is one.
+    EXPECT_THAT(xml, HasSubstr(
+        "<ports>"
+        R"(<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="64"/>)"
+        R"(<service name="ssh" method="table" conf="3"/></port>)" "\n"
+        R"(<port protocol="tcp" portid="80"><state state="open" reason="syn-ack" reason_ttl="64"/>)"
+        R"(<service name="http" method="table" conf="3"/></port>)" "\n"
+        R"(<port protocol="tcp" portid="113"><state state="closed" reason="reset" reason_ttl="64"/>)"
+        R"(<service name="auth" method="table" conf="3"/></port>)" "\n"
+        R"(<port protocol="tcp" portid="8080"><state state="filtered" reason="no-response" reason_ttl="0"/>)"
+        R"(<service name="http-alt" method="table" conf="3"/></port>)" "\n"
+        R"(<port protocol="tcp" portid="8081"><state state="filtered" reason="admin-prohibited" reason_ttl="64"/>)"
+        R"(<service name="tproxy" method="table" conf="3"/></port>)" "\n"
+        R"(<port protocol="tcp" portid="8082"><state state="closed" reason="reset" reason_ttl="64"/></port>)" "\n"
+        "</ports>\n</host>\n"));
+    EXPECT_THAT(xml, HasSubstr(R"(elapsed="1.25" exit="success"/><hosts up="1" down="0" total="1"/>)"
+                               "\n</runstats>\n</nmaprun>\n"));
+    EXPECT_THAT(xml, HasSubstr("1 IP address (1 host up) scanned in 1.25 seconds"));
+    EXPECT_THAT(xml, EndsWith("</nmaprun>\n"));
+    EXPECT_THAT(xml, Not(HasSubstr("extraports")));
+}
+
+TEST_F(OutputTest, XmlEscapesTheCommandLine) {
+    ScanInfo info = scan_info({technique("syn", {22})});
+    info.command_line = "scanfw --plugin syn \"<a&b>\" 'q' \x01 \xff";
+    const std::string xml = run_xml(info, {result("198.18.0.2", 22, "syn", PortState::Open, "syn-ack")},
+                                               false);
+    EXPECT_THAT(xml, HasSubstr(R"(args="scanfw --plugin syn &quot;&lt;a&amp;b&gt;&quot; &apos;q&apos; ? ?")"));
+    // The comment repeats the command line without "--", which XML comments cannot hold.
+    const auto comment = lines_of(xml)[3];
+    EXPECT_THAT(comment, StartsWith("<!-- scanfw "));
+    EXPECT_THAT(comment, HasSubstr("&#45;&#45;plugin syn"));
+    EXPECT_EQ(comment.substr(4, comment.size() - 8).find("--"), std::string::npos) << comment;
+}
+
+TEST_F(OutputTest, XmlSummarisesExtraports) {
+    std::vector<Result> results = many_closed();
+    results.push_back(result("198.18.0.2", 8080, "syn", PortState::Filtered, "no-response"));
+    results.push_back(result("198.18.0.2", 8081, "syn", PortState::Filtered, "admin-prohibited", 64));
+    std::vector<std::uint16_t> ports = range(1, 40);
+    ports.insert(ports.end(), {8080, 8081});
+    const std::string xml = run_xml(scan_info({technique("syn", ports)}), results, false);
+    EXPECT_THAT(xml, HasSubstr("<ports><extraports state=\"closed\" count=\"39\">\n"
+                               R"(<extrareasons reason="reset" count="39" proto="tcp" ports="1-21,23-40"/>)"
+                               "\n</extraports>\n<port protocol=\"tcp\" portid=\"22\">"));
+    EXPECT_THAT(xml, HasSubstr(R"(<port protocol="tcp" portid="8080"><state state="filtered")"));
+    EXPECT_THAT(xml, HasSubstr(R"(<port protocol="tcp" portid="8081"><state state="filtered")"));
+    EXPECT_THAT(xml, Not(HasSubstr(R"(portid="21")")));
+}
+
+TEST_F(OutputTest, XmlIpv6Address) {
+    const std::string xml =
+        run_xml(scan_info({technique("syn", kTestnetTcp)}), testnet_syn("fd00:5eed::2"), false);
+    EXPECT_THAT(xml, HasSubstr(R"(<address addr="fd00:5eed::2" addrtype="ipv6"/>)"));
+}
+
+TEST_F(OutputTest, XmlOneHostForTcpAndUdpTechniques) {
+    std::vector<Result> results = testnet_syn();
+    results.push_back(result("198.18.0.2", 53, "udp", PortState::Open, "udp-response", 64));
+    results.push_back(result("198.18.0.2", 161, "udp", PortState::OpenFiltered, "no-response"));
+    const std::string xml = run_xml(
+        scan_info({technique("syn", kTestnetTcp), technique("udp", {53, 161})}), results, false);
+    EXPECT_THAT(xml, HasSubstr(R"(<scaninfo type="udp" protocol="udp" numservices="2" services="53,161"/>)"));
+    std::size_t hosts = 0;
+    for (const auto& l : lines_of(xml)) hosts += l.rfind("<host ", 0) == 0;
+    EXPECT_EQ(hosts, 1u);
+    // TCP before UDP, as nmap orders them.
+    EXPECT_LT(xml.find(R"(portid="8082")"), xml.find(R"(portid="53")"));
+    EXPECT_THAT(xml, Not(HasSubstr("comment=")));
+}
+
+TEST_F(OutputTest, XmlOneHostPerTechniqueWhenTheyShareAProtocol) {
+    std::vector<Result> results = testnet_syn();
+    for (std::uint16_t p : kTestnetTcp)
+        results.push_back(result("198.18.0.2", p, "ack", PortState::Unfiltered, "reset"));
+    const std::string xml = run_xml(
+        scan_info({technique("syn", kTestnetTcp), technique("ack", kTestnetTcp)}), results, false);
+    EXPECT_THAT(xml, HasSubstr(R"(comment="syn scan"><status state="up")"));
+    EXPECT_THAT(xml, HasSubstr(R"(comment="ack scan"><status state="up")"));
+    EXPECT_THAT(xml, HasSubstr(R"(<port protocol="tcp" portid="22"><state state="unfiltered" reason="reset")"));
+    EXPECT_THAT(xml, HasSubstr(R"(<hosts up="1" down="0" total="1"/>)"));
+}
+
+TEST_F(OutputTest, XmlWritesEachHostWhenItIsComplete) {
+    XmlOutput out(path("out"), false);
+    out.begin(scan_info({technique("syn", kTestnetTcp)}, 2));
+    const auto a = testnet_syn("198.18.0.2"), b = testnet_syn("198.18.0.3");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        out.on_result(a[i]);
+        if (i + 1 < a.size()) out.on_result(b[i]);
+    }
+    const std::string mid = read(path("out"));
+    EXPECT_THAT(mid, HasSubstr(R"(addr="198.18.0.2")"));
+    EXPECT_THAT(mid, Not(HasSubstr(R"(addr="198.18.0.3")")));
+    EXPECT_THAT(mid, Not(HasSubstr("</nmaprun>")));
+    out.on_result(b.back());
+    EXPECT_THAT(read(path("out")), HasSubstr(R"(addr="198.18.0.3")"));
+    out.end(ScanSummary{2, 12, 1.0, false});
+    EXPECT_THAT(read(path("out")), HasSubstr(R"(<hosts up="2" down="0" total="2"/>)"));
+    expect_valid_xml(path("out"));
+}
+
+TEST_F(OutputTest, XmlAfterAnInterruptIsClosed) {
+    XmlOutput out(path("out"), false);
+    const auto results = testnet_syn();
+    const std::string xml =
+        run(out, path("out"), scan_info({technique("syn", kTestnetTcp)}, 4), {results[0], results[1]}, true);
+    EXPECT_THAT(xml, HasSubstr(R"(portid="8081")"));  // what the host had is written
+    EXPECT_THAT(xml, HasSubstr(R"(portid="22")"));
+    EXPECT_THAT(xml, HasSubstr(R"(exit="error" errormsg="interrupted: )"));
+    EXPECT_THAT(xml, HasSubstr("summary=\"scanfw interrupted at "));
+    EXPECT_THAT(xml, HasSubstr(R"(<hosts up="1" down="0" total="4"/>)"));
+    EXPECT_THAT(xml, EndsWith("</runstats>\n</nmaprun>\n"));
+    expect_valid_xml(path("out"));
+}
+
+TEST_F(OutputTest, XmlOpenOnly) {
+    std::vector<Result> results = testnet_syn();
+    const auto closed_host = testnet_syn("198.18.0.3");
+    for (const auto& r : closed_host)
+        if (r.state != PortState::Open) results.push_back(r);
+    results.push_back(result("198.18.0.3", 22, "syn", PortState::Closed, "reset", 64));
+    results.push_back(result("198.18.0.3", 80, "syn", PortState::Closed, "reset", 64));
+    const std::string xml = run_xml(scan_info({technique("syn", kTestnetTcp)}, 2), results, true);
+    // Closed and filtered go to extraports, however few; a host without open ports is left out.
+    EXPECT_THAT(xml, HasSubstr("<ports><extraports state=\"closed\" count=\"2\">\n"
+                               R"(<extrareasons reason="reset" count="2" proto="tcp" ports="113,8082"/>)"
+                               "\n</extraports>\n<extraports state=\"filtered\" count=\"2\">\n"));
+    EXPECT_THAT(xml, HasSubstr(R"(<port protocol="tcp" portid="22">)"));
+    EXPECT_THAT(xml, Not(HasSubstr(R"(portid="113")")));
+    EXPECT_THAT(xml, Not(HasSubstr("198.18.0.3\"")));
+    EXPECT_THAT(xml, HasSubstr(R"(<hosts up="2" down="0" total="2"/>)"));
+}
+
+TEST_F(OutputTest, XmlTechniqueUnknownToNmap) {
+    ScanInfo info =
+        scan_info({technique("maimon", {22}), {"custom", Protocol::Tcp, {22}}, {"a--b", Protocol::Udp, {53}}});
+    XmlOutput out(path("out"), false);
+    out.begin(info);
+    out.end(ScanSummary{1, 0, 0.5, false});
+    const std::string xml = read(path("out"));
+    EXPECT_THAT(xml, HasSubstr(R"(<scaninfo type="maimon" protocol="tcp")"));
+    EXPECT_THAT(xml, HasSubstr("<!-- technique custom: not a scan type nmap.dtd knows, so no scaninfo -->"));
+    EXPECT_THAT(xml, Not(HasSubstr(R"(type="custom")")));
+    EXPECT_THAT(xml, HasSubstr("<!-- technique a&#45;&#45;b: not a scan type"));
+    expect_valid_xml(path("out"));
+}
+
+// ---- grepable ---------------------------------------------------------------------
+
+TEST_F(OutputTest, GrepableLines) {
+    const auto lines =
+        lines_of(run_new<GrepableOutput>(scan_info({technique("syn", kTestnetTcp)}), testnet_syn(), false));
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_THAT(lines[0], StartsWith("# scanfw " SCANFW_VERSION " scan initiated "));
+    EXPECT_THAT(lines[0], EndsWith(" as: scanfw --plugin syn -p 22,80 198.18.0.2"));
+    EXPECT_EQ(lines[1], "Host: 198.18.0.2 ()\tStatus: Up");
+    EXPECT_EQ(lines[2],
+              "Host: 198.18.0.2 ()\tPorts: 22/open/tcp//ssh///, 80/open/tcp//http///, 113/closed/tcp//auth///, "
+              "8080/filtered/tcp//http-alt///, 8081/filtered/tcp//tproxy///, 8082/closed/tcp/////");
+    EXPECT_THAT(lines[3], StartsWith("# scanfw done at "));
+    EXPECT_THAT(lines[3], EndsWith(" -- 1 IP address (1 host up) scanned in 1.25 seconds"));
+}
+
+TEST_F(OutputTest, GrepableIgnoredState) {
+    const auto lines = lines_of(run_new<GrepableOutput>(scan_info({technique("syn", range(1, 40))}), many_closed(),
+                                                        false));
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines[2], "Host: 198.18.0.2 ()\tPorts: 22/open/tcp//ssh///\tIgnored State: closed (39)");
+}
+
+TEST_F(OutputTest, GrepableHasRoomForOneIgnoredStateOnly) {
+    const auto lines =
+        lines_of(run_new<GrepableOutput>(scan_info({technique("syn", kTestnetTcp)}), testnet_syn(), true));
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines[2], "Host: 198.18.0.2 ()\tPorts: 22/open/tcp//ssh///, 80/open/tcp//http///");
+}
+
+TEST_F(OutputTest, GrepableNamesTheTechniqueWhenTheyShareAProtocol) {
+    std::vector<Result> results = testnet_syn();
+    for (std::uint16_t p : kTestnetTcp) results.push_back(result("198.18.0.2", p, "fin", PortState::Closed, "reset"));
+    const auto lines = lines_of(run_new<GrepableOutput>(
+        scan_info({technique("syn", kTestnetTcp), technique("fin", kTestnetTcp)}), results, false));
+    ASSERT_EQ(lines.size(), 6u);
+    EXPECT_THAT(lines[2], EndsWith("8082/closed/tcp/////\tTechnique: syn"));
+    EXPECT_EQ(lines[4], "Host: 198.18.0.2 ()\tPorts: 22/closed/tcp//ssh///, 80/closed/tcp//http///, "
+                        "113/closed/tcp//auth///, 8080/closed/tcp//http-alt///, 8081/closed/tcp//tproxy///, "
+                        "8082/closed/tcp/////\tTechnique: fin");
+}
+
+// ---- normal -----------------------------------------------------------------------
+
+TEST_F(OutputTest, NormalWithReasons) {
+    const std::string text = run_new<NormalOutput>(scan_info({technique("syn", kTestnetTcp)}), testnet_syn(),
+                                                   DisplayOptions{.show_reason = true});
+    const auto lines = lines_of(text);
+    ASSERT_EQ(lines.size(), 13u) << text;
+    EXPECT_THAT(lines[0], StartsWith("# scanfw " SCANFW_VERSION " scan initiated "));
+    EXPECT_EQ(lines[1], "scanfw scan report for 198.18.0.2");
+    EXPECT_EQ(lines[2], "Host is up, received user-set (0.00010s latency).");  // mean of 120, 80, 100, 100 us
+    EXPECT_EQ(lines[3], "");
+    EXPECT_EQ(lines[4], "PORT     STATE    SERVICE  REASON");
+    EXPECT_EQ(lines[5], "22/tcp   open     ssh      syn-ack ttl 64");
+    EXPECT_EQ(lines[8], "8080/tcp filtered http-alt no-response");
+    EXPECT_EQ(lines[9], "8081/tcp filtered tproxy   admin-prohibited ttl 64");
+    EXPECT_EQ(lines[10], "8082/tcp closed   unknown  reset ttl 64");
+    EXPECT_EQ(lines[11], "");
+    EXPECT_THAT(lines[12], EndsWith(" -- 1 IP address (1 host up) scanned in 1.25 seconds"));
+}
+
+TEST_F(OutputTest, NormalNotShown) {
+    const auto lines = lines_of(run_new<NormalOutput>(scan_info({technique("syn", range(1, 40))}), many_closed(),
+                                                      DisplayOptions{}));
+    ASSERT_GE(lines.size(), 6u);
+    EXPECT_EQ(lines[2], "Host is up.");
+    EXPECT_EQ(lines[3], "Not shown: 39 closed tcp ports (reset)");
+    EXPECT_EQ(lines[4], "PORT   STATE SERVICE");
+    EXPECT_EQ(lines[5], "22/tcp open  ssh");
+}
+
+TEST_F(OutputTest, NormalAllPortsIgnored) {
+    std::vector<Result> results;
+    for (std::uint16_t p = 1; p <= 30; ++p)
+        results.push_back(result("198.18.0.2", p, "ack", PortState::Unfiltered, "reset"));
+    const std::string text =
+        run_new<NormalOutput>(scan_info({technique("ack", range(1, 30))}), results, DisplayOptions{});
+    EXPECT_THAT(text, HasSubstr("Host is up.\nAll 30 scanned ports on 198.18.0.2 are in ignored states.\n"
+                                "Not shown: 30 unfiltered tcp ports (reset)\n\n# scanfw done at "));
+}
+
+TEST_F(OutputTest, NormalAfterAnInterrupt) {
+    NormalOutput out(path("out"), DisplayOptions{});
+    const auto results = testnet_syn();
+    const std::string text = run(out, path("out"), scan_info({technique("syn", kTestnetTcp)}), {results[1]}, true);
+    EXPECT_THAT(text, HasSubstr("22/tcp open  ssh\n"));
+    EXPECT_THAT(text, HasSubstr("\n# scanfw interrupted at "));
+}
+
+// ---- JSON Lines -------------------------------------------------------------------
+
+TEST_F(OutputTest, JsonLines) {
+    const auto lines = lines_of(run_new<JsonLinesOutput>(scan_info({technique("syn", kTestnetTcp)}), testnet_syn(),
+                                                         false));
+    ASSERT_EQ(lines.size(), 7u);
+    EXPECT_EQ(lines[0], R"({"host":"198.18.0.2","port":8081,"protocol":"tcp","technique":"syn","state":"filtered",)"
+                        R"("reason":"admin-prohibited","ttl":64})");
+    EXPECT_EQ(lines[1], R"({"host":"198.18.0.2","port":22,"protocol":"tcp","technique":"syn","state":"open",)"
+                        R"("reason":"syn-ack","ttl":64,"rtt_us":120})");
+    EXPECT_EQ(lines[3], R"({"host":"198.18.0.2","port":8080,"protocol":"tcp","technique":"syn","state":"filtered",)"
+                        R"("reason":"no-response"})");
+    const std::string& summary = lines.back();
+    EXPECT_THAT(summary, StartsWith(R"({"type":"summary","scanner":"scanfw","version":")" SCANFW_VERSION
+                                    R"(","args":"scanfw --plugin syn -p 22,80 198.18.0.2","start":")"));
+    EXPECT_THAT(summary, HasSubstr(R"("elapsed":1.25,"hosts":1,"techniques":["syn"],"results":6,)"
+                                   R"("states":{"open":2,"closed":2,"filtered":2},"interrupted":false})"));
+    EXPECT_THAT(summary, ::testing::MatchesRegex(R"(.*"start":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z","end":".*)"));
+}
+
+TEST_F(OutputTest, JsonSummaryAfterAnInterrupt) {
+    ScanInfo info = scan_info({technique("syn", kTestnetTcp), technique("udp", {53})});
+    info.command_line = "scanfw \"quoted\" \\ \x01";
+    JsonLinesOutput out(path("out"), false);
+    const auto lines = lines_of(run(out, path("out"), info, {testnet_syn()[1]}, true));
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_THAT(lines[1], HasSubstr(R"("args":"scanfw \"quoted\" \\ \u0001")"));
+    EXPECT_THAT(lines[1],
+                HasSubstr(R"("techniques":["syn","udp"],"results":1,"states":{"open":1},"interrupted":true})"));
+}
+
+TEST_F(OutputTest, JsonOpenOnly) {
+    const auto lines =
+        lines_of(run_new<JsonLinesOutput>(scan_info({technique("syn", kTestnetTcp)}), testnet_syn(), true));
+    ASSERT_EQ(lines.size(), 3u);  // 22, 80, summary
+    EXPECT_THAT(lines[0], HasSubstr(R"("port":22,)"));
+    EXPECT_THAT(lines[1], HasSubstr(R"("port":80,)"));
+    EXPECT_THAT(lines[2], HasSubstr(R"("results":6,"states":{"open":2,"closed":2,"filtered":2})"));
+}
+
+// ---- the table ----------------------------------------------------------------------
+
+TEST_F(OutputTest, TableOpenOnly) {
+    std::FILE* f = std::fopen(path("table").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    TableOutput table(f, DisplayOptions{.open_only = true});
+    std::vector<Result> results = testnet_syn();
+    for (std::uint16_t p : kTestnetTcp) results.push_back(result("198.18.0.3", p, "syn", PortState::Closed, "reset"));
+    table.begin(scan_info({technique("syn", kTestnetTcp)}, 2));
+    for (const auto& r : results) table.on_result(r);
+    table.end(ScanSummary{2, results.size(), 1.0, false});
+    std::fclose(f);
+    const std::string text = read(path("table"));
+    EXPECT_THAT(text, HasSubstr("scanfw scan report for 198.18.0.2\n"));
+    EXPECT_THAT(text, HasSubstr("22/tcp open  ssh     syn-ack\n80/tcp open  http    syn-ack\n"));
+    EXPECT_THAT(text, Not(HasSubstr("113/tcp")));
+    EXPECT_THAT(text, Not(HasSubstr("198.18.0.3")));
+}
+
+// ---- choosing outputs ---------------------------------------------------------------
+
+TEST_F(OutputTest, AllFormatsFromOneBaseName) {
+    OutputConfig files;
+    files.all = path("scan");
+    files.xml = path("other.xml");  // given on its own: takes precedence over -oA's
+    Outputs outputs = make_outputs(files, DisplayOptions{});
+    EXPECT_EQ(outputs.size(), 5u);  // four files and the table
+    for (const char* name : {"scan.gnmap", "scan.nmap", "scan.jsonl", "other.xml"})
+        EXPECT_TRUE(fs::exists(path(name))) << name;
+    EXPECT_FALSE(fs::exists(path("scan.xml")));
+}
+
+TEST_F(OutputTest, StdoutTakesOneOutputAndNoTable) {
+    OutputConfig files;
+    files.xml = "-";
+    EXPECT_EQ(make_outputs(files, DisplayOptions{}).size(), 1u);
+    files.grepable = "-";
+    EXPECT_THROW(make_outputs(files, DisplayOptions{}), InputError);
+    OutputConfig all;
+    all.all = "-";
+    EXPECT_THROW(make_outputs(all, DisplayOptions{}), InputError);
+    OutputConfig none;
+    EXPECT_EQ(make_outputs(none, DisplayOptions{}).size(), 1u);  // the table
+}
+
+TEST_F(OutputTest, AScanStoppedByAnErrorStillClosesItsFiles) {
+    {
+        OutputConfig files;
+        files.all = path("scan");
+        files.normal = "-";  // not the table, nothing on the test's stdout but this
+        Outputs outputs = make_outputs(files, DisplayOptions{});
+        outputs.begin(scan_info({technique("syn", kTestnetTcp)}));
+        outputs.on_result(testnet_syn()[1]);
+        // ... an exception unwinds the scan here: no end().
+    }
+    const std::string xml = read(path("scan.xml"));
+    EXPECT_THAT(xml, HasSubstr(R"(portid="22")"));
+    EXPECT_THAT(xml, HasSubstr(R"(exit="error")"));
+    EXPECT_THAT(xml, EndsWith("</nmaprun>\n"));
+    EXPECT_THAT(lines_of(read(path("scan.jsonl"))).back(),
+                HasSubstr(R"("results":1,"states":{"open":1},"interrupted":true})"));
+}
+
+TEST_F(OutputTest, UnwritableFileIsAnInputError) {
+    OutputConfig files;
+    files.normal = path("no/such/dir/out.nmap");
+    EXPECT_THROW(make_outputs(files, DisplayOptions{}), InputError);
+}
+
+}  // namespace

@@ -10,7 +10,7 @@ namespace scanfw {
 namespace {
 constexpr int kSnapLen = 256;  // headers and a quoted header are all we read
 constexpr int kBufferBytes = 32 << 20;
-constexpr int kPollMs = 20;
+constexpr int kPollMs = 5;
 
 // Only packets coming in: TCP or UDP to one of our source ports, or a destination
 // unreachable (ICMP type 3, ICMPv6 type 1).
@@ -28,7 +28,7 @@ Capture::Capture() {
     if (!pcap_) throw RuntimeError(fmt::format("cannot open packet capture: {}", err));
     pcap_set_snaplen(pcap_, kSnapLen);
     pcap_set_promisc(pcap_, 0);
-    pcap_set_immediate_mode(pcap_, 1);
+    pcap_set_immediate_mode(pcap_, 0);  // packets come in blocks, every kPollMs at the latest
     pcap_set_buffer_size(pcap_, kBufferBytes);
     pcap_set_timeout(pcap_, kPollMs);
     if (const int rc = pcap_activate(pcap_); rc < 0) {

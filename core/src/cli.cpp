@@ -43,11 +43,20 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
     app.add_option("-p,--ports", ports, "Ports, nmap syntax: 22,80,1000-2000  T:22,U:53  - (all); default 1-1024")
         ->type_name("PORTS");
     app.add_option("--profile", out.profile, "YAML scan profile; flags given here override it")->type_name("FILE");
-    app.add_option("--timeout", timeout, "Wait this long for a reply to each try: 500ms, 2s (default 1s)")
+    app.add_option("--timeout", timeout, "Wait at most this long for a reply to each try: 500ms, 2s (default 1s,\nshorter once round trips are measured)")
         ->type_name("TIME");
-    app.add_option("--retries", retries, "Retransmissions of an unanswered probe (default 2)")
+    app.add_option("-T", out.timing_level, "Timing template 0-5, as nmap's (-T4: fast network; default 3)")
+        ->check(CLI::Range(0, 5))->type_name("0-5");
+    app.add_option("--min-rate", out.min_rate, "Send at least N probes per second, whatever the loss")
+        ->check(CLI::Range(0.001, 1e8))->type_name("N");
+    app.add_option("--max-retries", out.max_retries, "At most N retransmissions, however lossy the network (default 10)")
+        ->check(CLI::Range(0, 50))->type_name("N");
+    app.add_flag("--defeat-icmp-ratelimit", out.defeat_icmp_ratelimit,
+                 "UDP: do not wait out a target's ICMP rate limit (unanswered ports report open|filtered)");
+    app.add_flag("-q,--quiet", out.quiet, "No progress line on stderr");
+    app.add_option("--retries", retries, "Retransmissions of an unanswered probe: fixed N (default: 2, more under loss)")
         ->check(CLI::Range(0, 20))->type_name("N");
-    app.add_option("--rate", rate, "At most N probes per second (default 10000)")
+    app.add_option("--rate", rate, "At most N probes per second (default 10000; -T4 100000, -T5 1000000)")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}))->type_name("N");
     app.add_option("--output-json", json, "-oJ FILE: JSON Lines, one object per result ('-' for stdout)")
         ->type_name("FILE");

@@ -54,7 +54,7 @@ class ConnectScan {
 public:
     ConnectScan(const ScanJob& job, ResultSink& sink)
         : job_(job), sink_(sink), info_(job.plugin->info()), key_(random_key()),
-          order_(*job.targets, job.ports, key_, job.skip), limiter_(job.timing.rate), parallel_(connect_parallelism()),
+          order_(*job.targets, job.ports, key_, job.skip), limiter_(job.timing.rate), rtt_(job.timing), parallel_(connect_parallelism()),
           epoll_(epoll_create1(EPOLL_CLOEXEC)) {
         if (epoll_ < 0) throw RuntimeError(fmt::format("epoll_create1: {}", std::strerror(errno)));
     }
@@ -88,12 +88,14 @@ public:
                 open(EndpointKey{host, port}, 0, now);
                 --budget;
             }
-            auto wake = due_.empty() ? now + job_.timing.timeout : due_.top().when;
+            auto wake = due_.empty() ? now + std::chrono::milliseconds(50) : due_.top().when;
             if (!order_.done() || !retry_.empty()) wake = std::min(wake, limiter_.next_token(Clock::now()));
             const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count();
             const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()),
                                      static_cast<int>(std::clamp<long long>(wait + 1, 0, 1000)));
             for (int i = 0; i < n; ++i) completed(events[static_cast<std::size_t>(i)].data.fd);
+            if (job_.progress)
+                job_.progress->update(info_.name, order_.position(), order_.total(), opened_, answered_);
         }
     }
 
@@ -101,6 +103,7 @@ private:
     void open(const EndpointKey& key, int tries, Clock::time_point now) {
         const int fd = socket(key.host.family == Family::V4 ? AF_INET : AF_INET6,
                               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        ++opened_;
         if (fd < 0) {  // out of descriptors for now: try again later
             retry_.push_back({key, tries});
             return;
@@ -122,7 +125,7 @@ private:
         ev.events = EPOLLOUT;
         ev.data.fd = fd;
         epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-        due_.push({now + job_.timing.timeout, fd, tries + 1, key});
+        due_.push({now + rtt_.timeout(key.host), fd, tries + 1, key});
     }
 
     void completed(int fd) {
@@ -148,6 +151,8 @@ private:
             else report(c, job_.plugin->classify(Reply{}), now, false);
             return;
         }
+        if (c.tries == 1) rtt_.sample(c.key.host, now - c.sent);  // Karn: first tries only
+        ++answered_;
         report(c, v, now, true);
     }
 
@@ -185,6 +190,8 @@ private:
     const SipKey key_;
     ScanOrder order_;
     RateLimiter limiter_;
+    RttEstimator rtt_;
+    std::uint64_t opened_ = 0, answered_ = 0;
     const std::size_t parallel_;
     const int epoll_;
     std::unordered_map<int, Conn> conns_;

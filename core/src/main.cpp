@@ -57,8 +57,32 @@ struct Plan {
     Timing timing;
 };
 
+// nmap's template, then what was asked for explicitly.
+Timing make_timing(const ScanConfig& cfg, const CliOptions& opts) {
+    Timing t = timing_template(opts.timing_level.value_or(3));
+    if (cfg.timeout) {  // the longest wait; measured round trips may shorten it
+        t.timeout = t.max_timeout = *cfg.timeout;
+        t.min_timeout = std::min(t.min_timeout, *cfg.timeout);
+    }
+    if (cfg.retries) {  // exactly this many
+        t.retries = *cfg.retries;
+        t.adaptive_retries = false;
+    }
+    if (opts.max_retries) {
+        t.max_retries = *opts.max_retries;
+        t.retries = std::min(t.retries, t.max_retries);
+    }
+    if (cfg.rate) t.rate = static_cast<double>(*cfg.rate);
+    if (opts.min_rate) {
+        t.min_rate = *opts.min_rate;
+        t.rate = std::max(t.rate, t.min_rate);
+    }
+    t.defeat_icmp_ratelimit = opts.defeat_icmp_ratelimit;
+    return t;
+}
+
 // The request's techniques, ports and timing. Targets are read by TargetSource.
-Plan make_plan(const ScanConfig& cfg, PluginRegistry& registry) {
+Plan make_plan(const ScanConfig& cfg, const CliOptions& opts, PluginRegistry& registry) {
     Plan plan;
     if (cfg.plugins.empty()) throw InputError("no technique chosen: give --plugin NAME (see --list-plugins) or --profile");
     for (const auto& name : cfg.plugins) {
@@ -68,9 +92,7 @@ Plan make_plan(const ScanConfig& cfg, PluginRegistry& registry) {
         if (!dup) plan.plugins.push_back(plugin);
     }
     plan.ports = parse_ports(cfg.ports.value_or(ScanConfig::kDefaultPorts));
-    plan.timing.timeout = cfg.timeout.value_or(ScanConfig::kDefaultTimeout);
-    plan.timing.retries = cfg.retries.value_or(ScanConfig::kDefaultRetries);
-    plan.timing.rate = cfg.rate.value_or(ScanConfig::kDefaultRate);
+    plan.timing = make_timing(cfg, opts);
     return plan;
 }
 
@@ -95,7 +117,7 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
     ScanConfig cfg;
     if (opts.profile) cfg = load_profile(*opts.profile);
     cfg.override_with(opts.scan);
-    Plan plan = make_plan(cfg, registry);
+    Plan plan = make_plan(cfg, opts, registry);
     TargetSource targets(cfg.targets, opts.input_list, opts.name_family);
     ExcludeList excludes;
     for (const auto& list : opts.exclude) excludes.add_list(list);
@@ -119,12 +141,18 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
     const auto started = std::chrono::steady_clock::now();
     outputs.begin(info);
 
+    Progress progress(!opts.quiet);
     struct Counter : ResultSink {
         ResultSink& next;
+        Progress& progress;
         std::uint64_t n = 0;
-        explicit Counter(ResultSink& s) : next(s) {}
-        void on_result(const Result& r) override { ++n; next.on_result(r); }
-    } counter(outputs);
+        Counter(ResultSink& s, Progress& p) : next(s), progress(p) {}
+        void on_result(const Result& r) override {
+            ++n;
+            if (r.state == PortState::Open) progress.found_open();
+            next.on_result(r);
+        }
+    } counter(outputs, progress);
 
     TargetSet chunk;
     while (!stop_requested() && targets.next(chunk)) {
@@ -137,7 +165,7 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
             }
             if (stop_requested()) break;
             spdlog::info("{}: {} host(s) x {} port(s)", plugin->name(), chunk.size(), ports.size());
-            ScanJob job{plugin, &chunk, ports, plan.timing, raw_io.get(), {}};
+            ScanJob job{plugin, &chunk, ports, plan.timing, raw_io.get(), {}, &progress};
             if (!excludes.empty() || !resumed.empty())
                 job.skip = [&, name = plugin->name()](const IpAddress& host, std::uint16_t port) {
                     return excludes.contains(host) || resumed.done(name, host, port);
@@ -146,6 +174,7 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
         }
     }
 
+    progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const bool interrupted = stop_requested();
     outputs.end(ScanSummary{total_hosts, counter.n, seconds, interrupted});

@@ -11,17 +11,41 @@ void TableOutput::begin(const ScanInfo& info) {
     for (const auto& t : info.techniques) {
         column_.emplace(t.name, techniques_.size());
         techniques_.emplace_back(t.name);
+        protocols_.push_back(t.protocol);
     }
 }
 
 void TableOutput::on_result(const Result& r) {
-    Host& host = hosts_[r.host];
-    Row& row = host.rows[{r.protocol, r.port}];
-    row.resize(techniques_.size());
     const auto column = column_.find(r.technique);
     if (column == column_.end()) return;  // a technique the scan did not announce
-    row[column->second] = Cell{r.state, r.reason};
+    const std::size_t t = column->second;
+    Host& host = hosts_[r.host];
     if (r.reason != "no-response") host.responded = true;
+    host.tallies.resize(techniques_.size());
+    Tally& tally = host.tallies[t][r.state];
+    ++tally.ports;
+    ++tally.reasons[r.reason];
+    if (hidden(host, t, r.state)) {
+        // Summarised, never listed: forget the ports of this state listed so far.
+        if (tally.ports == 26) {  // the first time: from here on nothing of it is stored
+            for (auto it = host.rows.begin(); it != host.rows.end();) {
+                if (it->second[t].state == r.state) it->second[t] = Cell{};
+                const bool empty = std::all_of(it->second.begin(), it->second.end(),
+                                               [](const Cell& c) { return c.state == PortState::Undecided; });
+                it = empty ? host.rows.erase(it) : std::next(it);
+            }
+        }
+        return;
+    }
+    Row& row = host.rows[{r.protocol, r.port}];
+    row.resize(techniques_.size());
+    row[t] = Cell{r.state, r.reason};
+}
+
+bool TableOutput::hidden(const Host& host, std::size_t t, PortState s) const {
+    if (t >= host.tallies.size()) return false;
+    const auto it = host.tallies[t].find(s);
+    return ignored_state(s, it == host.tallies[t].end() ? 0 : it->second.ports, display_.open_only);
 }
 
 namespace {
@@ -31,40 +55,47 @@ constexpr std::size_t kAlwaysShowHosts = 16;
 
 void TableOutput::print_host(const IpAddress& addr, const Host& host) {
     const std::size_t n = techniques_.size();
-    // Per technique: how many ports are in each state, and the reason most seen for it.
-    std::vector<std::map<PortState, std::size_t>> counts(n);
-    std::vector<std::map<PortState, std::map<std::string_view, std::size_t>>> reasons(n);
-    for (const auto& [key, row] : host.rows)
-        for (std::size_t t = 0; t < n; ++t)
-            if (row[t].state != PortState::Undecided) {
-                ++counts[t][row[t].state];
-                ++reasons[t][row[t].state][row[t].reason];
+    // A cell that was summarised away shows its technique's summarised state, when
+    // the technique has only one.
+    auto only_hidden_state = [&](std::size_t t) {
+        std::optional<PortState> only;
+        for (const auto& [state, tally] : host.tallies[t])
+            if (hidden(host, t, state)) {
+                if (only) return std::optional<PortState>{};
+                only = state;
             }
-    auto hidden = [&](std::size_t t, PortState s) {
-        return ignored_state(s, counts[t][s], display_.open_only);
+        return only;
     };
     std::vector<const std::pair<const std::pair<Protocol, std::uint16_t>, Row>*> shown;
-    std::size_t not_shown = 0;
     for (const auto& entry : host.rows) {
         bool hide = true;
         for (std::size_t t = 0; t < n; ++t)
-            if (entry.second[t].state != PortState::Undecided && !hidden(t, entry.second[t].state)) hide = false;
-        if (hide) ++not_shown;
-        else shown.push_back(&entry);
+            if (entry.second[t].state != PortState::Undecided && !hidden(host, t, entry.second[t].state)) hide = false;
+        if (!hide) shown.push_back(&entry);
     }
+    // Ports scanned on this host: per protocol, the most any technique of it scanned.
+    std::map<Protocol, std::uint64_t> scanned;
+    for (std::size_t t = 0; t < n; ++t) {
+        std::uint64_t ports = 0;
+        for (const auto& [state, tally] : host.tallies[t]) ports += tally.ports;
+        scanned[protocols_[t]] = std::max(scanned[protocols_[t]], ports);
+    }
+    std::uint64_t total = 0;
+    for (const auto& [proto, ports] : scanned) total += ports;
+    const std::uint64_t not_shown = total - shown.size();
 
     if (shown.empty() && display_.open_only) return;  // --open: as nmap, no block for a host with none
     fmt::print(out_, "scanfw scan report for {}\n", addr.str());
     if (not_shown > 0) {
         std::vector<std::string> parts;
         for (std::size_t t = 0; t < n; ++t)
-            for (const auto& [state, count] : counts[t])
-                if (hidden(t, state)) {
-                    const auto& rs = reasons[t][state];
+            for (const auto& [state, tally] : host.tallies[t])
+                if (hidden(host, t, state)) {
+                    const auto& rs = tally.reasons;
                     const auto top = std::max_element(rs.begin(), rs.end(),
                                                       [](auto& a, auto& b) { return a.second < b.second; });
-                    parts.push_back(n == 1 ? fmt::format("{} {} ports ({})", count, state_name(state), top->first)
-                                           : fmt::format("{}: {} {}", techniques_[t], count, state_name(state)));
+                    parts.push_back(n == 1 ? fmt::format("{} {} ports ({})", tally.ports, state_name(state), top->first)
+                                           : fmt::format("{}: {} {}", techniques_[t], tally.ports, state_name(state)));
                 }
         std::string joined;
         for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
@@ -72,7 +103,7 @@ void TableOutput::print_host(const IpAddress& addr, const Host& host) {
         else fmt::print(out_, "Not shown: {} ports ({})\n", not_shown, joined);
     }
     if (shown.empty()) {
-        fmt::print(out_, "All {} scanned ports are in the states above\n\n", host.rows.size());
+        fmt::print(out_, "All {} scanned ports are in the states above\n\n", total);
         return;
     }
 
@@ -94,9 +125,13 @@ void TableOutput::print_host(const IpAddress& addr, const Host& host) {
                                      std::string(entry->second[0].reason)});
         } else {
             line.push_back(service);
-            for (const Cell& c : entry->second) {
+            for (std::size_t t = 0; t < n; ++t) {
+                Cell c = entry->second[t];
+                if (c.state == PortState::Undecided && protocols_[t] == proto)
+                    if (const auto state = only_hidden_state(t)) c.state = *state;
                 if (c.state == PortState::Undecided) line.emplace_back("-");
-                else if (display_.show_reason) line.push_back(fmt::format("{} ({})", state_name(c.state), c.reason));
+                else if (display_.show_reason && !c.reason.empty())
+                    line.push_back(fmt::format("{} ({})", state_name(c.state), c.reason));
                 else line.emplace_back(state_name(c.state));
             }
         }

@@ -25,9 +25,10 @@ namespace {
 
 // After an interrupt, how long replies to probes in flight are still waited for.
 constexpr auto kStopGrace = std::chrono::milliseconds(500);
+// The longest the sender sleeps when nothing is due (the rate is re-read after).
+constexpr auto kIdleWait = std::chrono::milliseconds(50);
 
 struct Flight {
-    IpAddress src;
     int tries = 0;  // probes sent so far
     Clock::time_point sent;
 };
@@ -43,8 +44,8 @@ class RawScan {
 public:
     RawScan(const ScanJob& job, ResultSink& sink)
         : job_(job), sink_(sink), info_(job.plugin->info()), key_(random_key()), tagger_(key_),
-          order_(*job.targets, job.ports, key_, job.skip), limiter_(job.timing.rate),
-          socket_(job.raw_io->socket), capture_(job.raw_io->capture) {}
+          order_(*job.targets, job.ports, key_, job.skip), limiter_(job.timing.rate), rtt_(job.timing),
+          loss_(job.timing), socket_(job.raw_io->socket), capture_(job.raw_io->capture) {}
 
     void run() {
         capture_.start(info_.protocol, tagger_);
@@ -56,6 +57,7 @@ public:
                 break;
             }
             auto now = Clock::now();
+            limiter_.set_rate(loss_.update(now, [&] { return capture_.packets_dropped(); }));
             expire(now, resend);
             std::size_t budget = limiter_.take(RawSocket::kBatch, now);
             while (budget > 0 && !resend.empty()) {
@@ -70,14 +72,21 @@ public:
             socket_.flush();
 
             // Wait for answers until there is something else to do.
-            Clock::time_point wake = due_.empty() ? now + job_.timing.timeout : due_.top().when;
+            Clock::time_point wake = due_.empty() ? now + kIdleWait : due_.top().when;
             if (!order_.done() || !resend.empty()) wake = std::min(wake, limiter_.next_token(Clock::now()));
             capture_.take(answers, wake);
             for (const Answer& a : answers) handle(a);
+            replies_ += answers.size();
+            if (job_.progress)
+                job_.progress->update(info_.name, order_.position(), order_.total(), socket_.sent() - sent_before_,
+                                      replies_);
         }
         capture_.stop();
-        spdlog::debug("{}: {} probes sent, {} packets captured, {} dropped by the kernel", info_.name,
-                      socket_.sent(), capture_.packets_seen(), capture_.packets_dropped());
+        spdlog::debug("{}: {} probes sent, {} packets captured, {} dropped by the kernel; "
+                      "rate now {:.0f}/s, tries allowed {}, timeout {} us",
+                      info_.name, socket_.sent(), capture_.packets_seen(), capture_.packets_dropped(),
+                      limiter_.rate(), loss_.max_tries(),
+                      std::chrono::duration_cast<std::chrono::microseconds>(rtt_.timeout(IpAddress{})).count());
     }
 
 private:
@@ -85,7 +94,7 @@ private:
     // moment, and leave the rest without a result.
     void drain_after_stop(std::vector<Answer>& answers) {
         socket_.flush();
-        const auto until = Clock::now() + std::min<Clock::duration>(kStopGrace, job_.timing.timeout);
+        const auto until = Clock::now() + std::min<Clock::duration>(kStopGrace, job_.timing.max_timeout);
         while (!flights_.empty() && Clock::now() < until) {
             capture_.take(answers, until);
             for (const Answer& a : answers) handle(a);
@@ -95,12 +104,11 @@ private:
 
     bool start(const EndpointKey& key, Clock::time_point now) {
         if (flights_.count(key)) return false;  // the same target listed twice
-        const auto src = routes_.source_for(key.host);
-        if (!src) {
+        if (!routes_.source_for(key.host)) {
             spdlog::warn("no route to {}: skipped", key.host.str());
             return false;
         }
-        flights_.emplace(key, Flight{*src, 0, now});
+        flights_.emplace(key, Flight{0, now});
         send(key, now);
         return true;
     }
@@ -110,7 +118,8 @@ private:
         if (it == flights_.end()) return;
         Flight& f = it->second;
         const ProbeTag tag = tagger_.tag(key.host, key.port);
-        const ProbeHeader h{f.src, key.host, tag.sport, key.port, tag.seq, tag.ack, tag.ip_id, 64};
+        const ProbeHeader h{*routes_.source_for(key.host), key.host, tag.sport, key.port, tag.seq, tag.ack,
+                            tag.ip_id, 64};
         const std::size_t len = build_probe(info_.protocol, h, job_.plugin->probe(key.port), socket_.slot());
         if (len == 0) throw RuntimeError(fmt::format("plugin '{}': probe for port {} does not fit a packet",
                                                      info_.name, key.port));
@@ -118,7 +127,7 @@ private:
         if (socket_.full()) socket_.flush();
         ++f.tries;
         f.sent = now;
-        due_.push({now + job_.timing.timeout, key, f.tries});
+        due_.push({now + rtt_.timeout(key.host), key, f.tries});
     }
 
     // Probes whose wait ran out: queue a retransmission, or conclude from silence.
@@ -128,7 +137,7 @@ private:
             due_.pop();
             auto it = flights_.find(d.key);
             if (it == flights_.end() || it->second.tries != d.tries) continue;  // answered or resent
-            if (d.tries <= job_.timing.retries) {
+            if (d.tries < loss_.max_tries()) {
                 resend.push_back(d.key);
             } else {
                 finish(it, job_.plugin->classify(Reply{}), Reply{}, now);
@@ -141,7 +150,10 @@ private:
         if (it == flights_.end()) return;  // late or duplicate
         const Verdict v = job_.plugin->classify(a.reply);
         if (v.state == PortState::Undecided) return;
-        finish(it, v, a.reply, Clock::now());
+        const auto now = Clock::now();
+        loss_.answered(it->second.tries);
+        if (it->second.tries == 1) rtt_.sample(a.target, now - it->second.sent);  // Karn: first tries only
+        finish(it, v, a.reply, now);
     }
 
     void finish(std::unordered_map<EndpointKey, Flight, EndpointKeyHash>::iterator it, const Verdict& v,
@@ -168,8 +180,12 @@ private:
     const Tagger tagger_;
     ScanOrder order_;
     RateLimiter limiter_;
+    RttEstimator rtt_;
+    LossControl loss_;
     SourceRoutes routes_;
+    std::uint64_t replies_ = 0;
     RawSocket& socket_;
+    const std::uint64_t sent_before_ = socket_.sent();
     Capture& capture_;
     std::unordered_map<EndpointKey, Flight, EndpointKeyHash> flights_;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;

@@ -2,12 +2,15 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
+#include <unordered_map>
 #include <chrono>
 #include <functional>
 #include <cstdint>
 #include <vector>
 
 #include "scanfw/cookie.hpp"
+#include "scanfw/engine.hpp"
 #include "scanfw/targets.hpp"
 
 namespace scanfw {
@@ -48,9 +51,16 @@ private:
 // A token bucket: `rate` sends per second, with a small burst so batches can form.
 class RateLimiter {
 public:
-    explicit RateLimiter(std::uint64_t rate)
-        : rate_(static_cast<double>(std::max<std::uint64_t>(rate, 1))),
-          burst_(std::clamp(rate_ / 100.0, 1.0, 256.0)), tokens_(burst_), last_(Clock::now()) {}
+    explicit RateLimiter(double rate) : last_(Clock::now()) {
+        set_rate(rate);
+        tokens_ = burst_;
+    }
+    void set_rate(double rate) {
+        rate_ = std::max(rate, 1e-6);
+        burst_ = std::clamp(rate_ / 100.0, 1.0, 256.0);
+        tokens_ = std::min(tokens_, burst_);
+    }
+    double rate() const { return rate_; }
 
     // How many sends may go now (at most `want`); they are taken.
     std::size_t take(std::size_t want, Clock::time_point now) {
@@ -71,8 +81,103 @@ private:
         tokens_ = std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_).count() * rate_);
         last_ = now;
     }
-    double rate_, burst_, tokens_;
+    double rate_ = 1, burst_ = 1, tokens_ = 0;
     Clock::time_point last_;
+};
+
+// Round-trip times as TCP measures them (RFC 6298): a smoothed mean and variation,
+// per host and for the whole scan; a host without samples uses the scan's.
+class RttEstimator {
+public:
+    explicit RttEstimator(const Timing& t) : timing_(t) {}
+
+    void sample(const IpAddress& host, Clock::duration rtt) {
+        const double us = std::chrono::duration<double, std::micro>(rtt).count();
+        update(global_, us);
+        if (hosts_.size() < kMaxHosts || hosts_.count(host)) update(hosts_[host], us);
+    }
+    // How long to wait for an answer from `host`.
+    Clock::duration timeout(const IpAddress& host) const {
+        const auto it = hosts_.find(host);
+        const Srtt& s = it != hosts_.end() ? it->second : global_;
+        if (s.samples == 0) return timing_.timeout;
+        const auto t = std::chrono::microseconds(static_cast<std::int64_t>(s.srtt + 4 * s.rttvar));
+        return std::clamp<Clock::duration>(t, timing_.min_timeout, timing_.max_timeout);
+    }
+
+private:
+    static constexpr std::size_t kMaxHosts = 1 << 20;
+    struct Srtt {
+        double srtt = 0, rttvar = 0;
+        std::uint32_t samples = 0;
+    };
+    static void update(Srtt& s, double us) {
+        if (s.samples++ == 0) {
+            s.srtt = us;
+            s.rttvar = us / 2;
+        } else {
+            s.rttvar = 0.75 * s.rttvar + 0.25 * std::abs(s.srtt - us);
+            s.srtt = 0.875 * s.srtt + 0.125 * us;
+        }
+    }
+    const Timing& timing_;
+    Srtt global_;
+    std::unordered_map<IpAddress, Srtt, IpAddressHash> hosts_;
+};
+
+// Loss and congestion, from the answers. An answer to a first try is "fresh"; one
+// that needed a retransmission is "late" and means a probe or its answer was lost.
+//  - The late fraction estimates the loss rate; the tries allowed grow with it so
+//    that a port is missed with probability below 1e-5 (adaptive_retries).
+//  - Every interval the send rate grows by a quarter while the late fraction stays
+//    near the lowest seen, and halves when it climbs well above that (congestion:
+//    loss that comes with speed) or when the capture drops packets. Steady random
+//    loss therefore does not slow the scan down.
+class LossControl {
+public:
+    explicit LossControl(const Timing& t) : timing_(t), rate_(t.rate) {}
+
+    void answered(int tries) { ++(tries == 1 ? window_fresh_ : window_late_); }
+
+    int max_tries() const {
+        const int base = timing_.retries + 1;
+        if (!timing_.adaptive_retries || total_fresh_ + total_late_ < 20) return base;
+        const double p = static_cast<double>(total_late_) / static_cast<double>(total_fresh_ + total_late_);
+        if (p <= 0) return base;
+        const int needed = static_cast<int>(std::ceil(std::log(1e-5) / std::log(std::min(p, 0.9))));
+        return std::clamp(needed, base, timing_.max_retries + 1);
+    }
+
+    // Called often; returns the rate to send at now. `capture_drops` is only asked
+    // for once an interval.
+    template <class DropCount>
+    double update(Clock::time_point now, DropCount&& capture_drops_now) {
+        if (now - window_start_ < kInterval) return rate_;
+        const std::uint64_t capture_drops = capture_drops_now();
+        const std::uint64_t n = window_fresh_ + window_late_;
+        const bool dropped = capture_drops > last_drops_;
+        bool congested = dropped;
+        if (n >= 50) {
+            const double late = static_cast<double>(window_late_) / static_cast<double>(n);
+            best_late_ = std::min(best_late_, late);
+            congested = congested || late > std::max(2 * best_late_, best_late_ + 0.05);
+        }
+        rate_ = congested ? std::max(timing_.min_rate, rate_ * 0.5) : std::min(timing_.rate, rate_ * 1.25);
+        total_fresh_ += window_fresh_;
+        total_late_ += window_late_;
+        window_fresh_ = window_late_ = 0;
+        last_drops_ = capture_drops;
+        window_start_ = now;
+        return rate_;
+    }
+
+private:
+    static constexpr auto kInterval = std::chrono::milliseconds(100);
+    const Timing& timing_;
+    double rate_;
+    double best_late_ = 1.0;
+    std::uint64_t window_fresh_ = 0, window_late_ = 0, total_fresh_ = 0, total_late_ = 0, last_drops_ = 0;
+    Clock::time_point window_start_ = Clock::now();
 };
 
 struct EndpointKey {

@@ -20,6 +20,11 @@ struct CliOptions {
     std::optional<std::string> exclude_file;  // --excludefile FILE
     std::optional<std::string> user;          // --user NAME: run as NAME once sockets are open
     std::optional<std::string> resume;        // --resume FILE: skip what FILE (-oJ) has
+    std::optional<int> timing_level;          // -T0 .. -T5
+    std::optional<double> min_rate;           // --min-rate N
+    std::optional<int> max_retries;           // --max-retries N: the ceiling of adaptive retries
+    bool defeat_icmp_ratelimit = false;       // --defeat-icmp-ratelimit
+    bool quiet = false;                       // --quiet: no progress line
     bool list_plugins = false;
     bool show_reason = false;  // --reason
     bool open_only = false;    // --open

@@ -31,9 +31,6 @@ struct ScanConfig {
     OutputConfig outputs;
 
     static constexpr const char* kDefaultPorts = "1-1024";
-    static constexpr std::chrono::milliseconds kDefaultTimeout{1000};
-    static constexpr int kDefaultRetries = 2;
-    static constexpr std::uint64_t kDefaultRate = 10000;
 
     // Fields set in `over` replace those here; lists replace when non-empty.
     void override_with(const ScanConfig& over);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scanfw/plugins.hpp"
+#include "scanfw/progress.hpp"
 #include "scanfw/result.hpp"
 #include "scanfw/targets.hpp"
 
@@ -20,11 +21,25 @@ struct RuntimeError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// How fast and how patiently to scan. The engines adapt within these bounds: each
+// host's measured round-trip time sets its timeout (between min_timeout and
+// max_timeout; `timeout` until there is a sample), measured loss raises the retries
+// from `retries` up to `max_retries` (when adaptive_retries), and the send rate
+// backs off from `rate` when replies stop keeping up, never below `min_rate`.
 struct Timing {
-    std::chrono::milliseconds timeout{1000};  // wait for a reply to each try
-    int retries = 2;                          // tries after the first
-    std::uint64_t rate = 10000;               // probes per second, at most
+    std::chrono::milliseconds timeout{1000};
+    std::chrono::milliseconds min_timeout{100};
+    std::chrono::milliseconds max_timeout{10000};
+    int retries = 2;
+    int max_retries = 10;
+    bool adaptive_retries = true;
+    double rate = 10000;   // probes per second, at most
+    double min_rate = 0;   // probes per second, at least
+    bool defeat_icmp_ratelimit = false;  // UDP: do not wait out a target's ICMP rate limit
 };
+
+// nmap's -T0 .. -T5 as starting points; explicit flags override them.
+Timing timing_template(int level);
 
 // The raw socket and packet capture, which need privileges: opened once, before the
 // process drops them (opaque here; core/src/raw_engine.cpp).
@@ -39,6 +54,7 @@ struct ScanJob {
     Timing timing;
     RawIo* raw_io = nullptr;  // needed by raw techniques
     std::function<bool(const IpAddress&, std::uint16_t)> skip;  // (host, port) already done; may be empty
+    Progress* progress = nullptr;  // may be null
 };
 
 // Runs one technique over all targets and ports; every (target, port) gets exactly

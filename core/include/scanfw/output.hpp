@@ -118,6 +118,8 @@ private:
 };
 
 // The table printed to stdout at the end: one block per host, one column per technique.
+// Memory stays small on large scans: once a non-open state has more ports than the
+// table would list for a host and technique, only its count is kept.
 class TableOutput : public Output {
 public:
     TableOutput(std::FILE* out, DisplayOptions display) : out_(out), display_(display) {}
@@ -131,15 +133,22 @@ private:
         std::string_view reason;
     };
     using Row = std::vector<Cell>;  // one cell per technique
+    struct Tally {  // one technique's ports of one state on one host
+        std::uint32_t ports = 0;
+        std::map<std::string_view, std::uint32_t> reasons;
+    };
     struct Host {
-        std::map<std::pair<Protocol, std::uint16_t>, Row> rows;
+        std::map<std::pair<Protocol, std::uint16_t>, Row> rows;  // ports that may be listed
+        std::vector<std::map<PortState, Tally>> tallies;          // per technique
         bool responded = false;
     };
+    bool hidden(const Host& host, std::size_t technique, PortState s) const;
     void print_host(const IpAddress& addr, const Host& host);
 
     std::FILE* out_;
     DisplayOptions display_;
     std::vector<std::string> techniques_;
+    std::vector<Protocol> protocols_;  // per technique
     std::map<std::string, std::size_t, std::less<>> column_;
     std::map<IpAddress, Host> hosts_;
 };

@@ -1,5 +1,6 @@
 // The raw engine: one thread sends (paced, batched), the capture thread receives.
 // State exists only for probes in flight; a reply or the last timeout frees it.
+#include <deque>
 #include <queue>
 #include <unordered_map>
 
@@ -31,6 +32,31 @@ constexpr auto kIdleWait = std::chrono::milliseconds(50);
 struct Flight {
     int tries = 0;  // probes sent so far
     Clock::time_point sent;
+    enum class Lane : std::uint8_t { Normal, Slow } lane = Lane::Normal;
+    std::uint8_t slow_tries = 0;  // probes sent in the slow lane
+};
+
+// ICMP error rate limits (Linux: a burst of 6, then one a second per peer). A host
+// that has sent this many unreachables, about as fast as such a limit lets through,
+// may be hiding more: its silent ports are asked again, one per kIcmpGap, before
+// silence is believed (unless --defeat-icmp-ratelimit).
+constexpr std::uint32_t kIcmpLimitEvidence = 5;
+constexpr auto kIcmpGap = std::chrono::milliseconds(1100);  // a little over the refill, against jitter
+constexpr int kSlowTries = 2;
+
+struct IcmpSeen {
+    std::uint32_t count = 0;
+    Clock::time_point first;
+    // Plausibly limited: near the most a limit of 6 + 1/s would have let through.
+    bool limited(Clock::time_point now) const {
+        const double allowed = 6 + std::chrono::duration<double>(now - first).count();
+        return count >= kIcmpLimitEvidence && count >= allowed / 2;
+    }
+};
+
+struct SlowLane {
+    std::deque<std::uint16_t> ports;
+    Clock::time_point next;
 };
 
 struct Due {
@@ -65,6 +91,7 @@ public:
                 resend.pop_back();
                 --budget;
             }
+            budget -= send_slow_lane(now, budget);
             IpAddress host;
             std::uint16_t port = 0;
             while (budget > 0 && order_.next(host, port))
@@ -73,6 +100,7 @@ public:
 
             // Wait for answers until there is something else to do.
             Clock::time_point wake = due_.empty() ? now + kIdleWait : due_.top().when;
+            for (const auto& [h, lane] : slow_) wake = std::min(wake, lane.next);
             if (!order_.done() || !resend.empty()) wake = std::min(wake, limiter_.next_token(Clock::now()));
             capture_.take(answers, wake);
             for (const Answer& a : answers) handle(a);
@@ -108,7 +136,7 @@ private:
             spdlog::warn("no route to {}: skipped", key.host.str());
             return false;
         }
-        flights_.emplace(key, Flight{0, now});
+        flights_.emplace(key, Flight{0, now, Flight::Lane::Normal, 0});
         send(key, now);
         return true;
     }
@@ -137,8 +165,15 @@ private:
             due_.pop();
             auto it = flights_.find(d.key);
             if (it == flights_.end() || it->second.tries != d.tries) continue;  // answered or resent
-            if (d.tries < loss_.max_tries()) {
+            Flight& f = it->second;
+            if (f.lane == Flight::Lane::Normal && d.tries < loss_.max_tries()) {
                 resend.push_back(d.key);
+            } else if ((f.lane == Flight::Lane::Normal && icmp_limited(d.key.host, now)) ||
+                       (f.lane == Flight::Lane::Slow && f.slow_tries < kSlowTries)) {
+                f.lane = Flight::Lane::Slow;
+                auto [lane, fresh] = slow_.try_emplace(d.key.host);
+                if (fresh) lane->second.next = now;
+                lane->second.ports.push_back(d.key.port);
             } else {
                 finish(it, job_.plugin->classify(Reply{}), Reply{}, now);
             }
@@ -148,12 +183,45 @@ private:
     void handle(const Answer& a) {
         auto it = flights_.find(EndpointKey{a.target, a.target_port});
         if (it == flights_.end()) return;  // late or duplicate
+        if (a.reply.kind == Reply::Kind::IcmpUnreach) {
+            IcmpSeen& seen = icmp_[a.target];
+            if (seen.count++ == 0) seen.first = Clock::now();
+        }
         const Verdict v = job_.plugin->classify(a.reply);
         if (v.state == PortState::Undecided) return;
         const auto now = Clock::now();
         loss_.answered(it->second.tries);
         if (it->second.tries == 1) rtt_.sample(a.target, now - it->second.sent);  // Karn: first tries only
         finish(it, v, a.reply, now);
+    }
+
+    bool icmp_limited(const IpAddress& host, Clock::time_point now) const {
+        if (job_.timing.defeat_icmp_ratelimit) return false;
+        const auto it = icmp_.find(host);
+        return it != icmp_.end() && it->second.limited(now);
+    }
+
+    // One probe per host and kIcmpGap for ports whose silence is in doubt; returns
+    // how many it sent.
+    std::size_t send_slow_lane(Clock::time_point now, std::size_t budget) {
+        std::size_t sent = 0;
+        for (auto it = slow_.begin(); it != slow_.end() && sent < budget;) {
+            SlowLane& lane = it->second;
+            if (lane.next > now) {
+                ++it;
+                continue;
+            }
+            const EndpointKey key{it->first, lane.ports.front()};
+            lane.ports.pop_front();
+            if (auto f = flights_.find(key); f != flights_.end()) {
+                ++f->second.slow_tries;
+                send(key, now);
+                ++sent;
+            }
+            lane.next = now + kIcmpGap;
+            it = lane.ports.empty() ? slow_.erase(it) : std::next(it);
+        }
+        return sent;
     }
 
     void finish(std::unordered_map<EndpointKey, Flight, EndpointKeyHash>::iterator it, const Verdict& v,
@@ -189,6 +257,8 @@ private:
     Capture& capture_;
     std::unordered_map<EndpointKey, Flight, EndpointKeyHash> flights_;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+    std::unordered_map<IpAddress, IcmpSeen, IpAddressHash> icmp_;
+    std::unordered_map<IpAddress, SlowLane, IpAddressHash> slow_;
 };
 
 }  // namespace

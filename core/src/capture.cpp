@@ -9,7 +9,7 @@ namespace scanfw {
 
 namespace {
 constexpr int kSnapLen = 256;  // headers and a quoted header are all we read
-constexpr int kBufferBytes = 32 << 20;
+constexpr int kBufferBytes = 16 << 20;  // about 100,000 replies of slack
 constexpr int kPollMs = 5;
 
 // Only packets coming in: TCP or UDP to one of our source ports, or a destination

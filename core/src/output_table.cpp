@@ -142,7 +142,12 @@ void TableOutput::print_host(const IpAddress& addr, const Host& host) {
 
 void TableOutput::end(const ScanSummary& s) {
     std::size_t silent = 0;
-    for (const auto& [addr, host] : hosts_) {
+    std::vector<const std::pair<const IpAddress, Host>*> order;
+    order.reserve(hosts_.size());
+    for (const auto& entry : hosts_) order.push_back(&entry);
+    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    for (const auto* entry : order) {
+        const auto& [addr, host] = *entry;
         if (host.responded || hosts_.size() <= kAlwaysShowHosts) print_host(addr, host);
         else ++silent;
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -150,7 +151,7 @@ private:
     std::vector<std::string> techniques_;
     std::vector<Protocol> protocols_;  // per technique
     std::map<std::string, std::size_t, std::less<>> column_;
-    std::map<IpAddress, Host> hosts_;
+    std::unordered_map<IpAddress, Host, IpAddressHash> hosts_;  // printed in address order
 };
 
 // What nmap reports for one host: its ports, with the ignored states summarised.

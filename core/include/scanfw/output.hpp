@@ -112,10 +112,12 @@ public:
     void end(const ScanSummary& s) override;
 
 private:
+    static constexpr auto kFlushEvery = std::chrono::milliseconds(200);
     OutputFile file_;
     bool open_only_;
     ScanInfo info_;
     std::map<PortState, std::uint64_t> states_;
+    std::chrono::steady_clock::time_point last_flush_{};
 };
 
 // The table printed to stdout at the end: one block per host, one column per technique.

@@ -16,9 +16,7 @@ public:
             case K::Tcp:
                 if (r.tcp_flags & tcp_flag::RST) return {PortState::Unfiltered, "reset"};
                 return {};
-            case K::IcmpUnreach:
-                if (tcp_filtering_unreach(r.unreach)) return {PortState::Filtered, unreach_reason(r.unreach)};
-                return {};
+            case K::IcmpUnreach: return tcp_unreach_verdict(r);
             case K::Silence: return {PortState::Filtered, "no-response"};
             default: return {};
         }

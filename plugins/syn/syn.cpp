@@ -21,9 +21,7 @@ public:
                 if ((r.tcp_flags & tcp_flag::SYN) && (r.tcp_flags & tcp_flag::ACK)) return {PortState::Open, "syn-ack"};
                 if (r.tcp_flags & tcp_flag::SYN) return {PortState::Open, "split-handshake-syn"};
                 return {};
-            case K::IcmpUnreach:
-                if (tcp_filtering_unreach(r.unreach)) return {PortState::Filtered, unreach_reason(r.unreach)};
-                return {};
+            case K::IcmpUnreach: return tcp_unreach_verdict(r);
             case K::Silence: return {PortState::Filtered, "no-response"};
             default: return {};
         }

@@ -19,9 +19,7 @@ public:
                 if (r.tcp_flags & tcp_flag::RST)
                     return {r.tcp_window > 0 ? PortState::Open : PortState::Closed, "reset"};
                 return {};
-            case K::IcmpUnreach:
-                if (tcp_filtering_unreach(r.unreach)) return {PortState::Filtered, unreach_reason(r.unreach)};
-                return {};
+            case K::IcmpUnreach: return tcp_unreach_verdict(r);
             case K::Silence: return {PortState::Filtered, "no-response"};
             default: return {};
         }

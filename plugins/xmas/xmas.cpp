@@ -17,9 +17,7 @@ public:
             case K::Tcp:
                 if (r.tcp_flags & tcp_flag::RST) return {PortState::Closed, "reset"};
                 return {};
-            case K::IcmpUnreach:
-                if (tcp_filtering_unreach(r.unreach)) return {PortState::Filtered, unreach_reason(r.unreach)};
-                return {};
+            case K::IcmpUnreach: return tcp_unreach_verdict(r);
             case K::Silence: return {PortState::OpenFiltered, "no-response"};
             default: return {};
         }

@@ -137,6 +137,13 @@ constexpr bool tcp_filtering_unreach(Unreach u) {
     }
 }
 
+// What an ICMP unreachable says of a TCP probe: filtered for the codes above,
+// nothing (keep waiting) for others.
+constexpr Verdict tcp_unreach_verdict(const Reply& r) {
+    if (tcp_filtering_unreach(r.unreach)) return {PortState::Filtered, unreach_reason(r.unreach)};
+    return {};
+}
+
 }  // namespace scanfw
 
 // Names the plugin's Technique class and bakes in the API version it was built against.

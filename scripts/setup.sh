@@ -19,7 +19,7 @@ packages=(
   libcap-dev libcap2-bin                    # dropping capabilities; setcap for non-root use
   nlohmann-json3-dev                        # reading JSON Lines back for --resume
   jq                                        # integration tests read JSON output
-  clang-14 libclang-rt-14-dev               # libFuzzer + sanitizers for scripts/fuzz.sh
+  clang-14 libclang-rt-14-dev llvm-14       # libFuzzer, sanitizers, llvm-symbolizer: scripts/fuzz.sh
   time                                      # /usr/bin/time -v: peak memory in tests and benchmarks
   libxml2-utils xsltproc ndiff              # output tests: xmllint (nmap.dtd), nmap.xsl, ndiff
 )

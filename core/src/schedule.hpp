@@ -129,10 +129,10 @@ private:
 // that needed a retransmission is "late" and means a probe or its answer was lost.
 //  - The late fraction estimates the loss rate; the tries allowed grow with it so
 //    that a port is missed with probability below 1e-5 (adaptive_retries).
-//  - Every interval the send rate grows by a quarter while the late fraction stays
-//    near the lowest seen, and halves when it climbs well above that (congestion:
-//    loss that comes with speed) or when the capture drops packets. Steady random
-//    loss therefore does not slow the scan down.
+//  - Every interval the send rate grows by a quarter, and halves instead when the
+//    late fraction jumps well above its running average (loss that comes with
+//    speed: congestion) or the capture drops packets. Steady random loss raises the
+//    average with it, so it does not slow the scan down.
 class LossControl {
 public:
     explicit LossControl(const Timing& t) : timing_(t), rate_(t.rate) {}
@@ -159,8 +159,8 @@ public:
         bool congested = dropped;
         if (n >= 50) {
             const double late = static_cast<double>(window_late_) / static_cast<double>(n);
-            best_late_ = std::min(best_late_, late);
-            congested = congested || late > std::max(2 * best_late_, best_late_ + 0.05);
+            congested = congested || late > average_late_ + kJump;
+            average_late_ = 0.8 * average_late_ + 0.2 * late;
         }
         rate_ = congested ? std::max(timing_.min_rate, rate_ * 0.5) : std::min(timing_.rate, rate_ * 1.25);
         total_fresh_ += window_fresh_;
@@ -173,9 +173,10 @@ public:
 
 private:
     static constexpr auto kInterval = std::chrono::milliseconds(100);
+    static constexpr double kJump = 0.25;  // this much more loss than usual: congestion
     const Timing& timing_;
     double rate_;
-    double best_late_ = 1.0;
+    double average_late_ = 0;
     std::uint64_t window_fresh_ = 0, window_late_ = 0, total_fresh_ = 0, total_late_ = 0, last_drops_ = 0;
     Clock::time_point window_start_ = Clock::now();
 };

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# S4: UDP ports 1-1000 on one host, ICMP rate limit off in the target
+# (net.ipv4.icmp_ratelimit=0, icmp_ratemask=0), so every closed port answers with
+# a port unreachable. UDP listeners (answering any datagram) on 5 ports: open;
+# 2 ports dropped by nftables: open|filtered; the other 993: closed.
+# scanfw's states are compared port by port with nmap's.
+# SCEN=S4L (bench/run.sh S4L, not run by default) is the same with the target's
+# ICMP rate limits left at Linux's defaults, as a real host has them.
+source "$(dirname "$0")/lib.sh"
+bench_need_root
+bench_check_scanfw
+
+OPEN=${S4_OPEN:-53,123,161,500,514}
+DROP=${S4_DROP:-137,999}
+SCANFW_FLAGS=${SCANFW_S4_FLAGS:---plugin udp -p 1-1000 --rate 100000 --retries 2 --timeout 300ms}
+NMAP_FLAGS=${NMAP_S4_FLAGS:--sU -Pn -n -p 1-1000 -T4}
+MASSCAN_RATES=${MASSCAN_S4_RATES:-100000}
+# More scanfw runs ("LABEL|FLAGS" a line): a fixed timeout nearer this veth's real
+# round trip (well under 1 ms), to show how much of S4's time is waiting for the
+# silent (dropped) ports, and -T4 as nmap gets.
+VARIANTS=${SCANFW_S4_VARIANTS-"timeout20ms|--plugin udp -p 1-1000 --rate 100000 --retries 2 --timeout 20ms
+T4|--plugin udp -p 1-1000 -T4"}
+
+SCEN=${SCEN:-S4}
+bench_net_up "$(tr 'A-Z' 'a-z' <<<"$SCEN")"
+if [ "$SCEN" = S4 ]; then
+    bench_icmp_unlimited
+    limit_note="ICMP rate limit off"
+else
+    limit_note="ICMP rate limits at Linux defaults (icmp_ratelimit=$(ip netns exec "$NS_T" sysctl -n net.ipv4.icmp_ratelimit), icmp_msgs_per_sec=$(ip netns exec "$NS_T" sysctl -n net.ipv4.icmp_msgs_per_sec))"
+fi
+bench_listeners "" "$OPEN"
+bench_nft drop ip <<EOT
+table ip @TABLE@ {
+    chain in {
+        type filter hook input priority 0; policy accept;
+        udp dport { $DROP } counter drop comment "dropped"
+    }
+}
+EOT
+bench_wire_counters
+bench_trickle_start
+bench_describe
+"$BENCH_PY" "$BENCH_DIR/report.py" truth --out-dir "$BENCH_OUT" --scenario "$SCEN" --hosts "$TARGET_IP" \
+    --proto udp --ports 1-1000 --open "$OPEN" --openfiltered "$DROP" \
+    --note "UDP 1-1000 on one host, $limit_note; open: $OPEN; dropped (open|filtered): $DROP; 993 closed"
+
+bench_scanfw "$SCEN" default 120 "$SCANFW_FLAGS" "$TARGET_IP"
+bench_scanfw_variants "$SCEN" 120 "$VARIANTS" "$TARGET_IP"
+bench_nmap "$SCEN" default "${NMAP_S4_CAP:-300}" "$NMAP_FLAGS" "$TARGET_IP"
+for rate in $MASSCAN_RATES; do
+    bench_masscan "$SCEN" 120 "U:1-1000" "$rate" "$TARGET_IP"
+done

@@ -69,6 +69,7 @@ loss_note() {  # after each run: how many probes the target saw and dropped
     LOSS_P=$p LOSS_D=$d
 }
 
+# shellcheck disable=SC2034 # read by lib.sh's bench_scanfw, bench_masscan, ...
 BENCH_HOSTS=$NET
 bench_after_scanfw() { loss_note "$1"; }
 bench_scanfw "$SCEN" default "$SCANFW_CAP" "$SCANFW_FLAGS" "$NET"; loss_note "scanfw default"

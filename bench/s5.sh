@@ -32,6 +32,7 @@ bench_describe
 
 for net in $NETS; do
     bits=${net#*/}
+    # shellcheck disable=SC2034 # read by lib.sh's bench_scanfw, bench_masscan, ...
     BENCH_HOSTS=$net
     tmo=$([ "$bits" -ge 20 ] && echo 120 || echo "$CAP16")
     out="$BENCH_OUT/out/S5.scanfw.stream$bits.jsonl"

@@ -45,28 +45,6 @@ UDP_PORTS=(53 123 161 162)
 TARGET=$TESTNET_TARGET_IP
 ALIAS=198.18.0.3  # the target namespace's second address: replies from it are forged
 
-declare -A KIND=(
-    [tcp/22]=open [tcp/80]=open [tcp/113]=closed
-    [tcp/8080]=drop [tcp/8081]=reject-admin [tcp/8082]=reset-reject
-    [udp/53]=open [udp/123]=closed [udp/161]=drop [udp/162]=reject-admin
-)
-# The same table as scan_states.sh's expected(): keep them in step.
-expected() { # TECHNIQUE KIND
-    case "$1:$2" in
-        udp:open) echo open ;;
-        udp:closed) echo closed ;;
-        udp:drop) echo "open|filtered" ;;
-        udp:reject-admin) echo filtered ;;
-        connect:open | syn:open) echo open ;;
-        ack:open | ack:closed | ack:reset-reject) echo unfiltered ;;
-        window:open) echo closed ;;
-        null:open | fin:open | xmas:open) echo "open|filtered" ;;
-        null:drop | fin:drop | xmas:drop) echo "open|filtered" ;;
-        *:closed | *:reset-reject) echo closed ;;
-        *:drop | *:reject-admin) echo filtered ;;
-        *) echo "?" ;;
-    esac
-}
 
 # ---- network -----------------------------------------------------------------
 
@@ -176,7 +154,7 @@ else
         k="$tech $key"
         if [ "$host" != "$TARGET" ]; then
             problem "record for a host that was not scanned: $host $k $state"
-        elif [ -z "${KIND[$key]:-}" ]; then
+        elif [ -z "${TESTNET_KIND[$key]:-}" ]; then
             problem "record for a port that was not scanned: $k $state"
         elif [ -n "${STATE[$k]:-}" ]; then
             problem "duplicate record for $k: ${STATE[$k]} and $state"
@@ -192,7 +170,7 @@ for tech in "${TECHNIQUES[@]}"; do
     if [ "$tech" = udp ]; then proto=udp ports=("${UDP_PORTS[@]}"); else proto=tcp ports=("${TCP_PORTS[@]}"); fi
     for port in "${ports[@]}"; do
         key=$proto/$port k="$tech $key"
-        want=$(expected "$tech" "${KIND[$key]}")
+        want=$(testnet_expected "$tech" "${TESTNET_KIND[$key]}")
         got=${STATE[$k]:-none}
         verdict=ok
         if [ "$got" != "$want" ]; then
@@ -200,7 +178,7 @@ for tech in "${TECHNIQUES[@]}"; do
             problem "$tech $key: scanfw says $got (${REASON[$k]:-}), table says $want"
         fi
         checked=$((checked + 1))
-        printf '%-4s %-7s %-9s %-13s %-14s %s\n' "$verdict" "$tech" "$key" "${KIND[$key]}" "$want" \
+        printf '%-4s %-7s %-9s %-13s %-14s %s\n' "$verdict" "$tech" "$key" "${TESTNET_KIND[$key]}" "$want" \
             "$got (${REASON[$k]:-})"
     done
 done

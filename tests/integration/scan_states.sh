@@ -31,31 +31,6 @@ TCP_PORTS=(22 80 113 8080 8081 8082)
 UDP_PORTS=(53 123 161 162)
 
 # What the target does on each port (see testnet.sh).
-declare -A KIND=(
-    [tcp/22]=open [tcp/80]=open [tcp/113]=closed
-    [tcp/8080]=drop [tcp/8081]=reject-admin [tcp/8082]=reset-reject
-    [udp/53]=open [udp/123]=closed [udp/161]=drop [udp/162]=reject-admin
-)
-
-# Expected state per technique and port kind, nmap's semantics. Linux answers an
-# ACK probe (with or without a listener) with a RST of window 0, so window scan
-# says "closed" even for open ports.
-expected() { # TECHNIQUE KIND
-    case "$1:$2" in
-        udp:open) echo open ;;
-        udp:closed) echo closed ;;
-        udp:drop) echo "open|filtered" ;;
-        udp:reject-admin) echo filtered ;;
-        connect:open | syn:open) echo open ;;
-        ack:open | ack:closed | ack:reset-reject) echo unfiltered ;;
-        window:open) echo closed ;;  # RST window 0, as for a closed port
-        null:open | fin:open | xmas:open) echo "open|filtered" ;;
-        null:drop | fin:drop | xmas:drop) echo "open|filtered" ;;
-        *:closed | *:reset-reject) echo closed ;;
-        *:drop | *:reject-admin) echo filtered ;;
-        *) echo "?" ;;
-    esac
-}
 
 case "$tech" in
     connect) nmap_flag=-sT ;; syn) nmap_flag=-sS ;; ack) nmap_flag=-sA ;;
@@ -130,7 +105,7 @@ if [ "$nmap_only" = 0 ]; then
         while read -r key state reason host rtech; do
             if [ "$host" != "$TARGET" ] || [ "$rtech" != "$tech" ]; then
                 problem "unexpected record host=$host technique=$rtech $key $state"
-            elif [ -z "${KIND[$key]:-}" ] || [ "${key%%/*}" != "$proto" ]; then
+            elif [ -z "${TESTNET_KIND[$key]:-}" ] || [ "${key%%/*}" != "$proto" ]; then
                 problem "record for a port that wasn't asked of $tech: $key $state"
             elif [ -n "${SCANFW_STATE[$key]:-}" ]; then
                 problem "duplicate record for $key: ${SCANFW_STATE[$key]} and $state"
@@ -176,7 +151,7 @@ printf '%-4s %-9s %-13s %-14s %-28s %s\n' "" port kind expected \
     "$([ "$nmap_only" = 1 ] && echo "-" || echo "scanfw (reason)")" "nmap (reason)"
 for port in "${ports[@]}"; do
     key=$proto/$port
-    want=$(expected "$tech" "${KIND[$key]}")
+    want=$(testnet_expected "$tech" "${TESTNET_KIND[$key]}")
     got=${SCANFW_STATE[$key]:-none}
     ngot=${NMAP_STATE[$key]:-none}
     verdict=ok msgs=()
@@ -191,7 +166,7 @@ for port in "${ports[@]}"; do
         col4="-"
     fi
     [ "${#msgs[@]}" -eq 0 ] || verdict=FAIL
-    printf '%-4s %-9s %-13s %-14s %-28s %s\n' "$verdict" "$key" "${KIND[$key]}" "$want" \
+    printf '%-4s %-9s %-13s %-14s %-28s %s\n' "$verdict" "$key" "${TESTNET_KIND[$key]}" "$want" \
         "$col4" "$ngot (${NMAP_REASON[$key]:-})"
     for m in "${msgs[@]}"; do problem "$tech $key: $m"; done
 done

@@ -31,6 +31,35 @@ TESTNET_UDP_LISTEN=53,161,162        # 123 has no listener: closed
 TESTNET_NFT_TABLE=scanfw_testnet     # one per target namespace, so a fixed name is fine
 TESTNET_PYTHON=${TESTNET_PYTHON:-python3}
 
+# What each port of the layout is, and the state each technique must find there
+# (nmap's semantics; Linux answers ACK probes with RST window 0). Used by
+# scan_states.sh and forged.sh.
+declare -A TESTNET_KIND=(
+    [tcp/22]=open [tcp/80]=open [tcp/113]=closed
+    [tcp/8080]=drop [tcp/8081]=reject-admin [tcp/8082]=reset-reject
+    [udp/53]=open [udp/123]=closed [udp/161]=drop [udp/162]=reject-admin
+)
+
+# Expected state per technique and port kind, nmap's semantics. Linux answers an
+# ACK probe (with or without a listener) with a RST of window 0, so window scan
+# says "closed" even for open ports.
+testnet_expected() { # TECHNIQUE KIND
+    case "$1:$2" in
+        udp:open) echo open ;;
+        udp:closed) echo closed ;;
+        udp:drop) echo "open|filtered" ;;
+        udp:reject-admin) echo filtered ;;
+        connect:open | syn:open) echo open ;;
+        ack:open | ack:closed | ack:reset-reject) echo unfiltered ;;
+        window:open) echo closed ;;  # RST window 0, as for a closed port
+        null:open | fin:open | xmas:open) echo "open|filtered" ;;
+        null:drop | fin:drop | xmas:drop) echo "open|filtered" ;;
+        *:closed | *:reset-reject) echo closed ;;
+        *:drop | *:reject-admin) echo filtered ;;
+        *) echo "?" ;;
+    esac
+}
+
 # ---- cleanup stack -----------------------------------------------------------
 
 _TESTNET_CLEANUPS=()

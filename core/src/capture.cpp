@@ -1,5 +1,7 @@
 #include "capture.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -9,8 +11,12 @@ namespace scanfw {
 
 namespace {
 constexpr int kSnapLen = 256;  // headers and a quoted header are all we read
-constexpr int kBufferBytes = 16 << 20;  // about 100,000 replies of slack
-constexpr int kPollMs = 5;
+// The kernel's ring: up to about 100,000 replies of slack, less for a small scan
+// (the kernel takes about 1 ms per MiB to set it up).
+constexpr std::uint64_t kMaxBufferBytes = 16 << 20, kMinBufferBytes = 1 << 20, kBytesPerAnswer = 256;
+// Answers come in blocks, a block at the latest this long after its first packet:
+// the capture's share of every measured round trip.
+constexpr int kPollMs = 1;
 
 // Only packets coming in: TCP or UDP to one of our source ports, or a destination
 // unreachable (ICMP type 3, ICMPv6 type 1).
@@ -22,14 +28,14 @@ std::string capture_filter() {
 }
 }  // namespace
 
-Capture::Capture() {
+Capture::Capture(std::uint64_t probes) {
     char err[PCAP_ERRBUF_SIZE] = {};
     pcap_ = pcap_create("any", err);
     if (!pcap_) throw RuntimeError(fmt::format("cannot open packet capture: {}", err));
     pcap_set_snaplen(pcap_, kSnapLen);
     pcap_set_promisc(pcap_, 0);
     pcap_set_immediate_mode(pcap_, 0);  // packets come in blocks, every kPollMs at the latest
-    pcap_set_buffer_size(pcap_, kBufferBytes);
+    pcap_set_buffer_size(pcap_, static_cast<int>(std::clamp(probes * kBytesPerAnswer, kMinBufferBytes, kMaxBufferBytes)));
     pcap_set_timeout(pcap_, kPollMs);
     if (const int rc = pcap_activate(pcap_); rc < 0) {
         const std::string why = pcap_geterr(pcap_);

@@ -21,8 +21,9 @@ namespace scanfw {
 class Capture {
 public:
     // Opens the capture (all interfaces) with a BPF filter that lets in only what can
-    // answer a probe. Throws RuntimeError. Opened once, before privileges are dropped.
-    Capture();
+    // answer a probe, its buffer sized for about `probes` answers (a bigger buffer
+    // costs time to set up). Throws RuntimeError. Opened once, before privileges are dropped.
+    explicit Capture(std::uint64_t probes);
     ~Capture();
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;

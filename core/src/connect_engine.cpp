@@ -88,6 +88,7 @@ public:
                 open(EndpointKey{host, port}, 0, now);
                 --budget;
             }
+            if (order_.done() && conns_.empty() && retry_.empty()) break;  // the last ones just concluded
             auto wake = due_.empty() ? now + std::chrono::milliseconds(50) : due_.top().when;
             if (!order_.done() || !retry_.empty()) wake = std::min(wake, limiter_.next_token(Clock::now()));
             const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count();
@@ -125,7 +126,7 @@ private:
         ev.events = EPOLLOUT;
         ev.data.fd = fd;
         epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-        due_.push({now + rtt_.timeout(key.host), fd, tries + 1, key});
+        due_.push({rtt_.first_check(key.host, now), fd, tries + 1, key});
     }
 
     void completed(int fd) {
@@ -162,6 +163,10 @@ private:
             due_.pop();
             auto it = conns_.find(d.fd);
             if (it == conns_.end() || it->second.tries != d.tries || !(it->second.key == d.key)) continue;
+            if (const auto later = rtt_.next_check(d.key.host, it->second.sent, now)) {
+                due_.push({*later, d.fd, d.tries, d.key});
+                continue;
+            }
             const Conn c = it->second;
             conns_.erase(it);
             close(d.fd);

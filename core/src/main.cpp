@@ -133,7 +133,11 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
     std::shared_ptr<RawIo> raw_io;
     const bool needs_raw = std::any_of(plan.plugins.begin(), plan.plugins.end(),
                                        [](const auto& p) { return p->info().transport != Transport::Connect; });
-    if (needs_raw) raw_io = open_raw_io();
+    if (needs_raw) {
+        std::uint64_t probes = 0;
+        for (const auto& p : plan.plugins) probes += total_hosts * plan.ports.for_protocol(p->info().protocol).size();
+        raw_io = open_raw_io(probes);
+    }
 
     Outputs outputs = make_outputs(cfg.outputs, DisplayOptions{opts.show_reason, opts.open_only, opts.resume});
     drop_privileges(opts.user);  // before a single packet is read

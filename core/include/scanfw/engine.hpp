@@ -28,7 +28,7 @@ struct RuntimeError : std::runtime_error {
 // backs off from `rate` when replies stop keeping up, never below `min_rate`.
 struct Timing {
     std::chrono::milliseconds timeout{1000};
-    std::chrono::milliseconds min_timeout{100};
+    std::chrono::milliseconds min_timeout{10};  // a floor for fast links (see timing_template)
     std::chrono::milliseconds max_timeout{10000};
     int retries = 2;
     int max_retries = 10;
@@ -44,8 +44,9 @@ Timing timing_template(int level);
 // The raw socket and packet capture, which need privileges: opened once, before the
 // process drops them (opaque here; core/src/raw_engine.cpp).
 class RawIo;
-// Throws RuntimeError naming what is missing (CAP_NET_RAW) and the way out.
-std::shared_ptr<RawIo> open_raw_io();
+// `probes`: about how many probes the scan will send (it sizes the capture's
+// buffer). Throws RuntimeError naming what is missing (CAP_NET_RAW) and the way out.
+std::shared_ptr<RawIo> open_raw_io(std::uint64_t probes);
 
 struct ScanJob {
     std::shared_ptr<const Plugin> plugin;

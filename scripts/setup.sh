@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev                           # YAML profiles
   libspdlog-dev libfmt-dev                  # logging and formatting
   libcli11-dev                              # command line
+  libabsl-dev                               # flat hash maps for the per-probe and per-host state
   libgtest-dev libgmock-dev                 # unit tests
   iproute2 nftables                         # namespaces and firewall rules for demo/tests
   nmap                                      # side-by-side comparison in integration tests

@@ -1,6 +1,7 @@
 #include "scanfw/address.hpp"
 
 #include <arpa/inet.h>
+#include <cstring>
 #include <netinet/in.h>
 
 namespace scanfw {
@@ -43,15 +44,18 @@ std::string IpAddress::str() const {
 }
 
 std::size_t IpAddressHash::operator()(const IpAddress& a) const noexcept {
-    // FNV-1a over the family and the bytes that family uses.
-    std::size_t h = 14695981039346656037ull;
-    auto mix = [&h](std::uint8_t b) {
-        h ^= b;
-        h *= 1099511628211ull;
-    };
-    mix(static_cast<std::uint8_t>(a.family));
-    const std::size_t n = a.family == Family::V4 ? 4 : 16;
-    for (std::size_t i = 0; i < n; ++i) mix(a.bytes[i]);
+    // The 16 bytes as two words (equality compares all of them), folded with the
+    // family and mixed by MurmurHash3's finaliser, so every bit of the result
+    // depends on every bit of the address (flat hash maps use both ends of it).
+    std::uint64_t lo = 0, hi = 0;
+    std::memcpy(&lo, a.bytes.data(), 8);
+    std::memcpy(&hi, a.bytes.data() + 8, 8);
+    std::uint64_t h = lo ^ (hi * 0x9e3779b97f4a7c15ull) ^ static_cast<std::uint64_t>(a.family) << 56;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     return h;
 }
 

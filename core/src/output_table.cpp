@@ -1,5 +1,8 @@
 // The table on stdout: one block per host; with several techniques, one column each.
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -18,66 +21,99 @@ void TableOutput::begin(const ScanInfo& info) {
 void TableOutput::on_result(const Result& r) {
     const auto column = column_.find(r.technique);
     if (column == column_.end()) return;  // a technique the scan did not announce
-    const std::size_t t = column->second;
+    const auto t = static_cast<std::uint16_t>(column->second);
     Host& host = hosts_[r.host];
     if (r.reason != "no-response") host.responded = true;
-    host.tallies.resize(techniques_.size());
-    Tally& tally = host.tallies[t][r.state];
-    ++tally.ports;
-    ++tally.reasons[r.reason];
-    if (hidden(host, t, r.state)) {
-        // Summarised, never listed: forget the ports of this state listed so far.
-        if (tally.ports == 26) {  // the first time: from here on nothing of it is stored
-            for (auto it = host.rows.begin(); it != host.rows.end();) {
-                if (it->second[t].state == r.state) it->second[t] = Cell{};
-                const bool empty = std::all_of(it->second.begin(), it->second.end(),
-                                               [](const Cell& c) { return c.state == PortState::Undecided; });
-                it = empty ? host.rows.erase(it) : std::next(it);
-            }
-        }
+    auto tally = std::find_if(host.tallies.begin(), host.tallies.end(),
+                              [&](const Tally& x) { return x.technique == t && x.state == r.state; });
+    if (tally == host.tallies.end()) tally = host.tallies.insert(tally, Tally{t, r.state, 0, {}});
+    ++tally->ports;
+    auto reason = std::find_if(tally->reasons.begin(), tally->reasons.end(),
+                               [&](const auto& x) { return x.first == r.reason; });
+    if (reason == tally->reasons.end()) tally->reasons.emplace_back(r.reason, 1);
+    else ++reason->second;
+    if (ignored_state(r.state, tally->ports, display_.open_only)) {
+        // Summarised, never listed: the first time, forget the ports of this state
+        // listed so far; from here on nothing of it is stored.
+        if (tally->ports == 26)
+            std::erase_if(host.listed, [&](const Entry& e) { return e.technique == t && e.state == r.state; });
         return;
     }
-    Row& row = host.rows[{r.protocol, r.port}];
-    row.resize(techniques_.size());
-    row[t] = Cell{r.state, r.reason};
+    host.listed.push_back(Entry{r.port, r.protocol, r.state, t, r.reason});
+}
+
+const TableOutput::Tally* TableOutput::find_tally(const Host& host, std::size_t t, PortState s) {
+    for (const Tally& x : host.tallies)
+        if (x.technique == t && x.state == s) return &x;
+    return nullptr;
 }
 
 bool TableOutput::hidden(const Host& host, std::size_t t, PortState s) const {
-    if (t >= host.tallies.size()) return false;
-    const auto it = host.tallies[t].find(s);
-    return ignored_state(s, it == host.tallies[t].end() ? 0 : it->second.ports, display_.open_only);
+    const Tally* tally = find_tally(host, t, s);
+    return ignored_state(s, tally ? tally->ports : 0, display_.open_only);
 }
 
 namespace {
 // Up to this many hosts, every host gets a block, even one that never answered.
 constexpr std::size_t kAlwaysShowHosts = 16;
+
+// The most common reason; on a tie, the first in alphabetical order.
+std::string_view top_reason(const std::vector<std::pair<std::string_view, std::uint32_t>>& reasons) {
+    std::string_view best;
+    std::uint32_t most = 0;
+    for (const auto& [reason, n] : reasons)
+        if (n > most || (n == most && reason < best)) {
+            best = reason;
+            most = n;
+        }
+    return best;
+}
 }  // namespace
 
-void TableOutput::print_host(const IpAddress& addr, const Host& host) {
+void TableOutput::print_host(const IpAddress& addr, Host& host) {
     const std::size_t n = techniques_.size();
+    std::sort(host.tallies.begin(), host.tallies.end(), [](const Tally& a, const Tally& b) {
+        return std::pair(a.technique, a.state) < std::pair(b.technique, b.state);
+    });
     // A cell that was summarised away shows its technique's summarised state, when
     // the technique has only one.
     auto only_hidden_state = [&](std::size_t t) {
         std::optional<PortState> only;
-        for (const auto& [state, tally] : host.tallies[t])
-            if (hidden(host, t, state)) {
+        for (const Tally& tally : host.tallies)
+            if (tally.technique == t && hidden(host, t, tally.state)) {
                 if (only) return std::optional<PortState>{};
-                only = state;
+                only = tally.state;
             }
         return only;
     };
-    std::vector<const std::pair<const std::pair<Protocol, std::uint16_t>, Row>*> shown;
-    for (const auto& entry : host.rows) {
+    // Rows: the listed results grouped by port, one cell per technique (a port reported
+    // twice keeps its last result).
+    std::stable_sort(host.listed.begin(), host.listed.end(), [](const Entry& a, const Entry& b) {
+        return std::tuple(a.protocol, a.port, a.technique) < std::tuple(b.protocol, b.port, b.technique);
+    });
+    struct Row {
+        Protocol protocol;
+        std::uint16_t port;
+        std::vector<const Entry*> cells;  // per technique; null: no result listed
+    };
+    std::vector<Row> shown;
+    for (std::size_t i = 0; i < host.listed.size();) {
+        Row row{host.listed[i].protocol, host.listed[i].port, std::vector<const Entry*>(n, nullptr)};
         bool hide = true;
-        for (std::size_t t = 0; t < n; ++t)
-            if (entry.second[t].state != PortState::Undecided && !hidden(host, t, entry.second[t].state)) hide = false;
-        if (!hide) shown.push_back(&entry);
+        for (; i < host.listed.size() && host.listed[i].protocol == row.protocol && host.listed[i].port == row.port;
+             ++i) {
+            const Entry& e = host.listed[i];
+            row.cells[e.technique] = &e;
+            if (e.state != PortState::Undecided && !hidden(host, e.technique, e.state)) hide = false;
+        }
+        if (!hide) shown.push_back(std::move(row));
     }
     // Ports scanned on this host: per protocol, the most any technique of it scanned.
     std::map<Protocol, std::uint64_t> scanned;
     for (std::size_t t = 0; t < n; ++t) {
         std::uint64_t ports = 0;
-        for (const auto& [state, tally] : host.tallies[t]) ports += tally.ports;
+        for (const Tally& tally : host.tallies)
+            if (tally.technique == t) ports += tally.ports;
         scanned[protocols_[t]] = std::max(scanned[protocols_[t]], ports);
     }
     std::uint64_t total = 0;
@@ -88,15 +124,12 @@ void TableOutput::print_host(const IpAddress& addr, const Host& host) {
     fmt::print(out_, "scanfw scan report for {}\n", addr.str());
     if (not_shown > 0) {
         std::vector<std::string> parts;
-        for (std::size_t t = 0; t < n; ++t)
-            for (const auto& [state, tally] : host.tallies[t])
-                if (hidden(host, t, state)) {
-                    const auto& rs = tally.reasons;
-                    const auto top = std::max_element(rs.begin(), rs.end(),
-                                                      [](auto& a, auto& b) { return a.second < b.second; });
-                    parts.push_back(n == 1 ? fmt::format("{} {} ports ({})", tally.ports, state_name(state), top->first)
-                                           : fmt::format("{}: {} {}", techniques_[t], tally.ports, state_name(state)));
-                }
+        for (const Tally& tally : host.tallies)
+            if (hidden(host, tally.technique, tally.state))
+                parts.push_back(n == 1 ? fmt::format("{} {} ports ({})", tally.ports, state_name(tally.state),
+                                                     top_reason(tally.reasons))
+                                       : fmt::format("{}: {} {}", techniques_[tally.technique], tally.ports,
+                                                     state_name(tally.state)));
         std::string joined;
         for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
         if (n == 1) fmt::print(out_, "Not shown: {}\n", joined);
@@ -116,23 +149,23 @@ void TableOutput::print_host(const IpAddress& addr, const Host& host) {
         header.insert(header.end(), techniques_.begin(), techniques_.end());
     }
     lines.push_back(header);
-    for (const auto* entry : shown) {
-        const auto [proto, port] = entry->first;
-        std::vector<std::string> line{fmt::format("{}/{}", port, protocol_name(proto))};
-        const std::string service = service_name(port, proto).value_or("unknown");
+    for (const Row& row : shown) {
+        std::vector<std::string> line{fmt::format("{}/{}", row.port, protocol_name(row.protocol))};
+        const std::string service = service_name(row.port, row.protocol).value_or("unknown");
         if (n == 1) {
-            line.insert(line.end(), {std::string(state_name(entry->second[0].state)), service,
-                                     std::string(entry->second[0].reason)});
+            line.insert(line.end(), {std::string(state_name(row.cells[0]->state)), service,
+                                     std::string(row.cells[0]->reason)});
         } else {
             line.push_back(service);
             for (std::size_t t = 0; t < n; ++t) {
-                Cell c = entry->second[t];
-                if (c.state == PortState::Undecided && protocols_[t] == proto)
-                    if (const auto state = only_hidden_state(t)) c.state = *state;
-                if (c.state == PortState::Undecided) line.emplace_back("-");
-                else if (display_.show_reason && !c.reason.empty())
-                    line.push_back(fmt::format("{} ({})", state_name(c.state), c.reason));
-                else line.emplace_back(state_name(c.state));
+                PortState state = row.cells[t] ? row.cells[t]->state : PortState::Undecided;
+                const std::string_view reason = row.cells[t] ? row.cells[t]->reason : std::string_view{};
+                if (state == PortState::Undecided && protocols_[t] == row.protocol)
+                    if (const auto only = only_hidden_state(t)) state = *only;
+                if (state == PortState::Undecided) line.emplace_back("-");
+                else if (display_.show_reason && !reason.empty())
+                    line.push_back(fmt::format("{} ({})", state_name(state), reason));
+                else line.emplace_back(state_name(state));
             }
         }
         lines.push_back(std::move(line));
@@ -142,12 +175,12 @@ void TableOutput::print_host(const IpAddress& addr, const Host& host) {
 
 void TableOutput::end(const ScanSummary& s) {
     std::size_t silent = 0;
-    std::vector<const std::pair<const IpAddress, Host>*> order;
+    std::vector<std::pair<const IpAddress, Host>*> order;
     order.reserve(hosts_.size());
-    for (const auto& entry : hosts_) order.push_back(&entry);
+    for (auto& entry : hosts_) order.push_back(&entry);
     std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
-    for (const auto* entry : order) {
-        const auto& [addr, host] = *entry;
+    for (auto* entry : order) {
+        auto& [addr, host] = *entry;
         if (host.responded || hosts_.size() <= kAlwaysShowHosts) print_host(addr, host);
         else ++silent;
     }

@@ -4,6 +4,8 @@
 #include <queue>
 #include <unordered_map>
 
+#include <absl/container/flat_hash_map.h>
+
 #include <spdlog/spdlog.h>
 
 #include "capture.hpp"
@@ -16,11 +18,12 @@ namespace scanfw {
 
 class RawIo {
 public:
+    explicit RawIo(std::uint64_t probes) : capture(probes) {}
     RawSocket socket;
     Capture capture;
 };
 
-std::shared_ptr<RawIo> open_raw_io() { return std::make_shared<RawIo>(); }
+std::shared_ptr<RawIo> open_raw_io(std::uint64_t probes) { return std::make_shared<RawIo>(probes); }
 
 namespace {
 
@@ -47,10 +50,12 @@ constexpr int kSlowTries = 2;
 struct IcmpSeen {
     std::uint32_t count = 0;
     Clock::time_point first;
+    PortState state = PortState::Undecided;  // what the last of them concluded
     // Plausibly limited: near the most a limit of 6 + 1/s would have let through.
+    // A host that sent far more than that is not held back by such a limit.
     bool limited(Clock::time_point now) const {
         const double allowed = 6 + std::chrono::duration<double>(now - first).count();
-        return count >= kIcmpLimitEvidence && count >= allowed / 2;
+        return count >= kIcmpLimitEvidence && count >= allowed / 2 && count <= allowed * 2;
     }
 };
 
@@ -97,6 +102,7 @@ public:
             while (budget > 0 && order_.next(host, port))
                 if (start(EndpointKey{host, port}, now)) --budget;
             socket_.flush();
+            if (order_.done() && flights_.empty()) break;  // the last ones just concluded
 
             // Wait for answers until there is something else to do.
             Clock::time_point wake = due_.empty() ? now + kIdleWait : due_.top().when;
@@ -155,7 +161,7 @@ private:
         if (socket_.full()) socket_.flush();
         ++f.tries;
         f.sent = now;
-        due_.push({now + rtt_.timeout(key.host), key, f.tries});
+        due_.push({rtt_.first_check(key.host, now), key, f.tries});
     }
 
     // Probes whose wait ran out: queue a retransmission, or conclude from silence.
@@ -166,6 +172,10 @@ private:
             auto it = flights_.find(d.key);
             if (it == flights_.end() || it->second.tries != d.tries) continue;  // answered or resent
             Flight& f = it->second;
+            if (const auto later = rtt_.next_check(d.key.host, f.sent, now)) {
+                due_.push({*later, d.key, d.tries});
+                continue;
+            }
             if (f.lane == Flight::Lane::Normal && d.tries < loss_.max_tries()) {
                 resend.push_back(d.key);
             } else if ((f.lane == Flight::Lane::Normal && icmp_limited(d.key.host, now)) ||
@@ -183,11 +193,12 @@ private:
     void handle(const Answer& a) {
         auto it = flights_.find(EndpointKey{a.target, a.target_port});
         if (it == flights_.end()) return;  // late or duplicate
+        const Verdict v = job_.plugin->classify(a.reply);
         if (a.reply.kind == Reply::Kind::IcmpUnreach) {
             IcmpSeen& seen = icmp_[a.target];
             if (seen.count++ == 0) seen.first = Clock::now();
+            seen.state = v.state;
         }
-        const Verdict v = job_.plugin->classify(a.reply);
         if (v.state == PortState::Undecided) return;
         const auto now = Clock::now();
         loss_.answered(it->second.tries);
@@ -195,10 +206,13 @@ private:
         finish(it, v, a.reply, now);
     }
 
+    // Whether a silent port of `host` may be hiding an ICMP error its rate limit held
+    // back, one that would have concluded otherwise than silence does (for a SYN
+    // scan both mean filtered: no need to ask again).
     bool icmp_limited(const IpAddress& host, Clock::time_point now) const {
         if (job_.timing.defeat_icmp_ratelimit) return false;
         const auto it = icmp_.find(host);
-        return it != icmp_.end() && it->second.limited(now);
+        return it != icmp_.end() && it->second.limited(now) && it->second.state != silence_state_;
     }
 
     // One probe per host and kIcmpGap for ports whose silence is in doubt; returns
@@ -207,6 +221,10 @@ private:
         std::size_t sent = 0;
         for (auto it = slow_.begin(); it != slow_.end() && sent < budget;) {
             SlowLane& lane = it->second;
+            if (lane.ports.empty()) {  // kept until its gap is over, so the next port waits it out
+                it = lane.next <= now ? slow_.erase(it) : std::next(it);
+                continue;
+            }
             if (lane.next > now) {
                 ++it;
                 continue;
@@ -219,12 +237,14 @@ private:
                 ++sent;
             }
             lane.next = now + kIcmpGap;
-            it = lane.ports.empty() ? slow_.erase(it) : std::next(it);
+            ++it;
         }
         return sent;
     }
 
-    void finish(std::unordered_map<EndpointKey, Flight, EndpointKeyHash>::iterator it, const Verdict& v,
+    using Flights = absl::flat_hash_map<EndpointKey, Flight, EndpointKeyHash>;
+
+    void finish(Flights::iterator it, const Verdict& v,
                 const Reply& reply, Clock::time_point now) {
         Result r;
         r.host = it->first.host;
@@ -244,6 +264,7 @@ private:
     const ScanJob& job_;
     ResultSink& sink_;
     const Description info_;
+    const PortState silence_state_ = job_.plugin->classify(Reply{}).state;
     const SipKey key_;
     const Tagger tagger_;
     ScanOrder order_;
@@ -255,9 +276,9 @@ private:
     RawSocket& socket_;
     const std::uint64_t sent_before_ = socket_.sent();
     Capture& capture_;
-    std::unordered_map<EndpointKey, Flight, EndpointKeyHash> flights_;
+    Flights flights_;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
-    std::unordered_map<IpAddress, IcmpSeen, IpAddressHash> icmp_;
+    absl::flat_hash_map<IpAddress, IcmpSeen, IpAddressHash> icmp_;
     std::unordered_map<IpAddress, SlowLane, IpAddressHash> slow_;
 };
 

@@ -54,43 +54,93 @@ sockaddr_storage socket_address(const IpAddress& a, std::uint16_t port, socklen_
 RawSocket::RawSocket() : fd4_(open_raw(AF_INET)), fd6_(open_raw(AF_INET6)) {}
 
 RawSocket::~RawSocket() {
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
     if (fd4_ >= 0) close(fd4_);
     if (fd6_ >= 0) close(fd6_);
 }
 
 void RawSocket::commit(std::size_t len, const IpAddress& dst) {
-    lengths_[count_] = len;
+    Batch& b = batches_[fill_];
+    b.lengths[b.count] = len;
     socklen_t unused;
-    addrs_[count_] = socket_address(dst, 0, unused);
-    ++count_;
+    b.addrs[b.count] = socket_address(dst, 0, unused);
+    ++b.count;
 }
 
 void RawSocket::flush() {
-    // One sendmmsg per run of packets of the same family.
-    std::size_t from = 0;
-    while (from < count_) {
-        const sa_family_t family = addrs_[from].ss_family;
-        std::size_t to = from;
-        while (to < count_ && addrs_[to].ss_family == family) ++to;
-        const int fd = family == AF_INET ? fd4_ : fd6_;
-        if (fd < 0) throw RuntimeError("cannot send IPv6 probes: this kernel has no IPv6");
-        send_run(fd, from, to);
-        from = to;
+    std::unique_lock lock(mu_);
+    if (error_) std::rethrow_exception(error_);
+    if (batches_[fill_].count == 0) return;
+    // Started with the first packet, long after the socket was opened: a thread
+    // started before the process dropped its privileges would keep them (Linux
+    // capabilities are per thread).
+    // Two sending threads where there are two cores: the kernel's work per packet
+    // (on a veth, the target's too) then runs on both; more were slower on 2 cores.
+    if (threads_.empty()) {
+        const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
+        for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { sender(); });
     }
-    sent_ += count_;
-    count_ = 0;
+    busy_[fill_] = true;
+    queue_.push_back(fill_);
+    fill_ = (fill_ + 1) % kBatches;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !busy_[fill_] || error_; });
+    if (error_) std::rethrow_exception(error_);
 }
 
-void RawSocket::send_run(int fd, std::size_t from, std::size_t to) {
+void RawSocket::sender() {
+    std::unique_lock lock(mu_);
+    while (true) {
+        cv_.wait(lock, [&] { return !queue_.empty() || stopping_ || error_; });
+        if (queue_.empty() || error_) return;  // stopping with nothing left, or failed
+        const std::size_t i = queue_.front();
+        queue_.pop_front();
+        lock.unlock();
+        try {
+            send_batch(batches_[i]);
+        } catch (...) {
+            lock.lock();
+            error_ = std::current_exception();
+            cv_.notify_all();
+            return;
+        }
+        batches_[i].count = 0;
+        lock.lock();
+        busy_[i] = false;
+        cv_.notify_all();
+    }
+}
+
+void RawSocket::send_batch(Batch& b) {
+    // One sendmmsg per run of packets of the same family.
+    std::size_t from = 0;
+    while (from < b.count) {
+        const sa_family_t family = b.addrs[from].ss_family;
+        std::size_t to = from;
+        while (to < b.count && b.addrs[to].ss_family == family) ++to;
+        const int fd = family == AF_INET ? fd4_ : fd6_;
+        if (fd < 0) throw RuntimeError("cannot send IPv6 probes: this kernel has no IPv6");
+        send_run(fd, b, from, to);
+        from = to;
+    }
+    sent_.fetch_add(b.count, std::memory_order_relaxed);
+}
+
+void RawSocket::send_run(int fd, Batch& b, std::size_t from, std::size_t to) {
     std::array<mmsghdr, kBatch> msgs{};
     std::array<iovec, kBatch> iovs{};
     for (std::size_t i = from; i < to; ++i) {
-        iovs[i] = {buffers_[i].data(), lengths_[i]};
+        iovs[i] = {b.buffers[i].data(), b.lengths[i]};
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &addrs_[i];
+        msgs[i].msg_hdr.msg_name = &b.addrs[i];
         msgs[i].msg_hdr.msg_namelen =
-            addrs_[i].ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+            b.addrs[i].ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     }
     std::size_t done = from;
     int stalls = 0;

@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <cstdint>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "scanfw/cookie.hpp"
 #include "scanfw/engine.hpp"
@@ -94,8 +96,30 @@ public:
     void sample(const IpAddress& host, Clock::duration rtt) {
         const double us = std::chrono::duration<double, std::micro>(rtt).count();
         update(global_, us);
-        if (hosts_.size() < kMaxHosts || hosts_.count(host)) update(hosts_[host], us);
+        if (auto it = hosts_.find(host); it != hosts_.end()) update(it->second, us);
+        else if (hosts_.size() < kMaxHosts) update(hosts_[host], us);
     }
+    // Whether any round trip has been measured yet; until then timeout() is the
+    // initial one, which the first answers usually shorten a lot.
+    bool measured() const { return global_.samples > 0; }
+
+    // When to first look whether a probe sent now to `host` is still unanswered:
+    // at its timeout, or early while nothing is measured (see next_check).
+    Clock::time_point first_check(const IpAddress& host, Clock::time_point now) const {
+        return now + (measured() ? timeout(host) : Clock::duration(timing_.min_timeout));
+    }
+    // A probe sent at `sent` is unanswered at `now`: when to look again, by the
+    // estimate of now, or nullopt when its wait is over. The estimate may have moved
+    // since the probe went; before the first measurement, look again at twice the
+    // time waited so far (a few looks until the initial timeout).
+    std::optional<Clock::time_point> next_check(const IpAddress& host, Clock::time_point sent,
+                                                Clock::time_point now) const {
+        const Clock::time_point deadline = sent + timeout(host);
+        if (deadline <= now) return std::nullopt;
+        if (measured()) return deadline;
+        return std::min(deadline, now + std::max<Clock::duration>(now - sent, std::chrono::milliseconds(1)));
+    }
+
     // How long to wait for an answer from `host`.
     Clock::duration timeout(const IpAddress& host) const {
         const auto it = hosts_.find(host);
@@ -122,7 +146,7 @@ private:
     }
     const Timing& timing_;
     Srtt global_;
-    std::unordered_map<IpAddress, Srtt, IpAddressHash> hosts_;
+    absl::flat_hash_map<IpAddress, Srtt, IpAddressHash> hosts_;
 };
 
 // Loss and congestion, from the answers. An answer to a first try is "fresh"; one
@@ -187,7 +211,9 @@ struct EndpointKey {
     bool operator==(const EndpointKey&) const = default;
 };
 struct EndpointKeyHash {
-    std::size_t operator()(const EndpointKey& k) const noexcept { return IpAddressHash{}(k.host) * 31 + k.port; }
+    std::size_t operator()(const EndpointKey& k) const noexcept {
+        return IpAddressHash{}(k.host) ^ (std::uint64_t{k.port} * 0x9e3779b97f4a7c15ull);
+    }
 };
 
 }  // namespace scanfw

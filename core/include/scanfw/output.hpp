@@ -6,12 +6,13 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "scanfw/config.hpp"
 #include "scanfw/plugins.hpp"
@@ -131,29 +132,36 @@ public:
     void end(const ScanSummary& s) override;
 
 private:
-    struct Cell {
+    // A host's record is kept until the end (hosts print in address order), so it is
+    // small: flat vectors, no maps (about 200 bytes for a host with a few ports).
+    struct Entry {  // one technique's result for a port that may be listed
+        std::uint16_t port = 0;
+        Protocol protocol = Protocol::Tcp;
         PortState state = PortState::Undecided;
+        std::uint16_t technique = 0;
         std::string_view reason;
     };
-    using Row = std::vector<Cell>;  // one cell per technique
     struct Tally {  // one technique's ports of one state on one host
+        std::uint16_t technique = 0;
+        PortState state = PortState::Undecided;
         std::uint32_t ports = 0;
-        std::map<std::string_view, std::uint32_t> reasons;
+        std::vector<std::pair<std::string_view, std::uint32_t>> reasons;  // and how many ports gave each
     };
     struct Host {
-        std::map<std::pair<Protocol, std::uint16_t>, Row> rows;  // ports that may be listed
-        std::vector<std::map<PortState, Tally>> tallies;          // per technique
+        std::vector<Entry> listed;   // arrival order; grouped into rows when printed
+        std::vector<Tally> tallies;  // sorted by (technique, state) when printed
         bool responded = false;
     };
+    static const Tally* find_tally(const Host& host, std::size_t technique, PortState s);
     bool hidden(const Host& host, std::size_t technique, PortState s) const;
-    void print_host(const IpAddress& addr, const Host& host);
+    void print_host(const IpAddress& addr, Host& host);
 
     std::FILE* out_;
     DisplayOptions display_;
     std::vector<std::string> techniques_;
     std::vector<Protocol> protocols_;  // per technique
     std::map<std::string, std::size_t, std::less<>> column_;
-    std::unordered_map<IpAddress, Host, IpAddressHash> hosts_;  // printed in address order
+    absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;  // printed in address order
 };
 
 // What nmap reports for one host: its ports, with the ignored states summarised.

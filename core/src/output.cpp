@@ -146,10 +146,13 @@ std::string align_columns(const std::vector<std::vector<std::string>>& rows) {
         width.resize(std::max(width.size(), row.size()), 0);
         for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
     }
+    // Cells are ASCII (states, reasons, service and technique names): padded by bytes.
     std::string out;
     for (const auto& row : rows) {
-        for (std::size_t i = 0; i < row.size(); ++i)
-            out += i + 1 == row.size() ? row[i] : fmt::format("{:<{}} ", row[i], width[i]);
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            out += row[i];
+            if (i + 1 < row.size()) out.append(width[i] - row[i].size() + 1, ' ');
+        }
         out += '\n';
     }
     return out;

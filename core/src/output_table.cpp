@@ -72,9 +72,11 @@ std::string_view top_reason(const std::vector<std::pair<std::string_view, std::u
 
 void TableOutput::print_host(const IpAddress& addr, Host& host) {
     const std::size_t n = techniques_.size();
-    std::sort(host.tallies.begin(), host.tallies.end(), [](const Tally& a, const Tally& b) {
+    const auto by_technique_and_state = [](const Tally& a, const Tally& b) {
         return std::pair(a.technique, a.state) < std::pair(b.technique, b.state);
-    });
+    };
+    if (!std::is_sorted(host.tallies.begin(), host.tallies.end(), by_technique_and_state))
+        std::sort(host.tallies.begin(), host.tallies.end(), by_technique_and_state);
     // A cell that was summarised away shows its technique's summarised state, when
     // the technique has only one.
     auto only_hidden_state = [&](std::size_t t) {
@@ -88,9 +90,11 @@ void TableOutput::print_host(const IpAddress& addr, Host& host) {
     };
     // Rows: the listed results grouped by port, one cell per technique (a port reported
     // twice keeps its last result).
-    std::stable_sort(host.listed.begin(), host.listed.end(), [](const Entry& a, const Entry& b) {
+    const auto by_port = [](const Entry& a, const Entry& b) {
         return std::tuple(a.protocol, a.port, a.technique) < std::tuple(b.protocol, b.port, b.technique);
-    });
+    };
+    if (!std::is_sorted(host.listed.begin(), host.listed.end(), by_port))
+        std::stable_sort(host.listed.begin(), host.listed.end(), by_port);
     struct Row {
         Protocol protocol;
         std::uint16_t port;
@@ -109,15 +113,15 @@ void TableOutput::print_host(const IpAddress& addr, Host& host) {
         if (!hide) shown.push_back(std::move(row));
     }
     // Ports scanned on this host: per protocol, the most any technique of it scanned.
-    std::map<Protocol, std::uint64_t> scanned;
+    std::uint64_t scanned_tcp = 0, scanned_udp = 0;
     for (std::size_t t = 0; t < n; ++t) {
         std::uint64_t ports = 0;
         for (const Tally& tally : host.tallies)
             if (tally.technique == t) ports += tally.ports;
-        scanned[protocols_[t]] = std::max(scanned[protocols_[t]], ports);
+        std::uint64_t& scanned = protocols_[t] == Protocol::Tcp ? scanned_tcp : scanned_udp;
+        scanned = std::max(scanned, ports);
     }
-    std::uint64_t total = 0;
-    for (const auto& [proto, ports] : scanned) total += ports;
+    const std::uint64_t total = scanned_tcp + scanned_udp;
     const std::uint64_t not_shown = total - shown.size();
 
     if (shown.empty() && display_.open_only) return;  // --open: as nmap, no block for a host with none
@@ -142,15 +146,19 @@ void TableOutput::print_host(const IpAddress& addr, Host& host) {
 
     // Lay the table out: one line of cells per row, padded to the widest cell per column.
     std::vector<std::vector<std::string>> lines;
+    lines.reserve(shown.size() + 1);
     std::vector<std::string> header{"PORT"};
     if (n == 1) header.insert(header.end(), {"STATE", "SERVICE", "REASON"});
     else {
         header.push_back("SERVICE");
         header.insert(header.end(), techniques_.begin(), techniques_.end());
     }
-    lines.push_back(header);
+    const std::size_t columns = header.size();
+    lines.push_back(std::move(header));
     for (const Row& row : shown) {
-        std::vector<std::string> line{fmt::format("{}/{}", row.port, protocol_name(row.protocol))};
+        std::vector<std::string> line;
+        line.reserve(columns);
+        line.push_back(fmt::format("{}/{}", row.port, protocol_name(row.protocol)));
         const std::string service = service_name(row.port, row.protocol).value_or("unknown");
         if (n == 1) {
             line.insert(line.end(), {std::string(state_name(row.cells[0]->state)), service,
@@ -170,7 +178,9 @@ void TableOutput::print_host(const IpAddress& addr, Host& host) {
         }
         lines.push_back(std::move(line));
     }
-    fmt::print(out_, "{}\n", align_columns(lines));
+    std::string text = align_columns(lines);
+    text += '\n';
+    std::fwrite(text.data(), 1, text.size(), out_);
 }
 
 void TableOutput::end(const ScanSummary& s) {

@@ -88,6 +88,11 @@ public:
                 break;
             }
             auto now = Clock::now();
+            // Answers that came while this thread was busy first, so none of them is
+            // taken for silence by expire().
+            capture_.take(answers, now);
+            for (const Answer& a : answers) handle(a);
+            replies_ += answers.size();
             limiter_.set_rate(loss_.update(now, [&] { return capture_.packets_dropped(); }));
             expire(now, resend);
             std::size_t budget = limiter_.take(RawSocket::kBatch, now);

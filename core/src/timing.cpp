@@ -34,7 +34,7 @@ Timing timing_template(int level) {
         case 5:  // insane
             t.rate = 1000000;
             t.timeout = milliseconds(250);
-            t.min_timeout = milliseconds(2);
+            t.min_timeout = milliseconds(5);
             t.max_timeout = milliseconds(300);
             t.max_retries = 6;
             break;

@@ -63,7 +63,7 @@ TEST(TimingTemplate, FloorsFollowTheTemplate) {
     EXPECT_EQ(timing_template(2).min_timeout, 100ms);
     EXPECT_EQ(timing_template(3).min_timeout, 10ms);
     EXPECT_EQ(timing_template(4).min_timeout, 5ms);
-    EXPECT_EQ(timing_template(5).min_timeout, 2ms);
+    EXPECT_EQ(timing_template(5).min_timeout, 5ms);
     EXPECT_EQ(timing_template(0).min_timeout, timing_template(0).timeout);  // paranoid trusts no measurement
 }
 

@@ -126,7 +126,7 @@ private:
         ev.events = EPOLLOUT;
         ev.data.fd = fd;
         epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-        due_.push({rtt_.first_check(key.host, now), fd, tries + 1, key});
+        due_.push({now + rtt_.timeout(key.host), fd, tries + 1, key});
     }
 
     void completed(int fd) {
@@ -152,7 +152,12 @@ private:
             else report(c, job_.plugin->classify(Reply{}), now, false);
             return;
         }
-        if (c.tries == 1) rtt_.sample(c.key.host, now - c.sent);  // Karn: first tries only
+        if (c.tries == 1) {  // Karn: first tries only
+            const bool first_measurement = !rtt_.measured();
+            rtt_.sample(c.key.host, now - c.sent);
+            if (first_measurement)  // what is in flight waits by it, not by the initial timeout
+                for (const auto& [other, o] : conns_) due_.push({o.sent + rtt_.timeout(o.key.host), other, o.tries, o.key});
+        }
         ++answered_;
         report(c, v, now, true);
     }

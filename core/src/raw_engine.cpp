@@ -166,7 +166,7 @@ private:
         if (socket_.full()) socket_.flush();
         ++f.tries;
         f.sent = now;
-        due_.push({rtt_.first_check(key.host, now), key, f.tries});
+        due_.push({now + rtt_.timeout(key.host), key, f.tries});
     }
 
     // Probes whose wait ran out: queue a retransmission, or conclude from silence.
@@ -207,8 +207,18 @@ private:
         if (v.state == PortState::Undecided) return;
         const auto now = Clock::now();
         loss_.answered(it->second.tries);
+        const bool first_measurement = !rtt_.measured();
         if (it->second.tries == 1) rtt_.sample(a.target, now - it->second.sent);  // Karn: first tries only
         finish(it, v, a.reply, now);
+        if (first_measurement && rtt_.measured()) reschedule();
+    }
+
+    // The first round trip measured: what was sent before it waits by the new
+    // estimate, usually much shorter than the initial timeout (the old entries in
+    // due_ are skipped when they come up: the probe is concluded or resent by then).
+    void reschedule() {
+        for (const auto& [key, f] : flights_)
+            if (f.lane == Flight::Lane::Normal) due_.push({f.sent + rtt_.timeout(key.host), key, f.tries});
     }
 
     // Whether a silent port of `host` may be hiding an ICMP error its rate limit held

@@ -29,7 +29,7 @@ namespace scanfw {
 // so that work is spread over the cores instead of waiting behind the engine's.
 class RawSocket {
 public:
-    static constexpr std::size_t kBatch = 64;  // packets per sendmmsg
+    static constexpr std::size_t kBatch = 128;  // packets per sendmmsg
     static constexpr std::size_t kBatches = 8;  // handed over and not yet sent, at most
 
     // Opens the IPv4 raw socket, and the IPv6 one where the kernel has IPv6.

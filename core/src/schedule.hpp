@@ -100,24 +100,18 @@ public:
         else if (hosts_.size() < kMaxHosts) update(hosts_[host], us);
     }
     // Whether any round trip has been measured yet; until then timeout() is the
-    // initial one, which the first answers usually shorten a lot.
+    // initial one, which the first answers usually shorten a lot: the engines then
+    // look again at what is in flight (see next_check).
     bool measured() const { return global_.samples > 0; }
 
-    // When to first look whether a probe sent now to `host` is still unanswered:
-    // at its timeout, or early while nothing is measured (see next_check).
-    Clock::time_point first_check(const IpAddress& host, Clock::time_point now) const {
-        return now + (measured() ? timeout(host) : Clock::duration(timing_.min_timeout));
-    }
-    // A probe sent at `sent` is unanswered at `now`: when to look again, by the
-    // estimate of now, or nullopt when its wait is over. The estimate may have moved
-    // since the probe went; before the first measurement, look again at twice the
-    // time waited so far (a few looks until the initial timeout).
+    // A probe sent at `sent` to `host` is unanswered at `now`: when its wait ends by
+    // the estimate of now (which may have grown since it was sent), or nullopt when
+    // it has ended.
     std::optional<Clock::time_point> next_check(const IpAddress& host, Clock::time_point sent,
                                                 Clock::time_point now) const {
         const Clock::time_point deadline = sent + timeout(host);
         if (deadline <= now) return std::nullopt;
-        if (measured()) return deadline;
-        return std::min(deadline, now + std::max<Clock::duration>(now - sent, std::chrono::milliseconds(1)));
+        return deadline;
     }
 
     // How long to wait for an answer from `host`.

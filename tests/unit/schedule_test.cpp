@@ -19,17 +19,14 @@ Timing timing() {
     return t;
 }
 
-TEST(RttEstimator, BeforeAnyMeasurementLooksAgainEarlyThenDoublesUpToTheInitialTimeout) {
+TEST(RttEstimator, BeforeAnyMeasurementTheWaitIsTheInitialTimeout) {
     const Timing t = timing();
     RttEstimator rtt(t);
     const auto sent = Clock::time_point{} + 1h;
     EXPECT_FALSE(rtt.measured());
-    EXPECT_EQ(rtt.first_check(host(1), sent), sent + 10ms);
-    // Nothing measured: each look waits as long again as waited so far.
-    EXPECT_EQ(rtt.next_check(host(1), sent, sent + 10ms), sent + 20ms);
-    EXPECT_EQ(rtt.next_check(host(1), sent, sent + 20ms), sent + 40ms);
-    EXPECT_EQ(rtt.next_check(host(1), sent, sent + 640ms), sent + 1000ms);  // capped by the initial timeout
-    EXPECT_FALSE(rtt.next_check(host(1), sent, sent + 1000ms));             // over: silence
+    EXPECT_EQ(rtt.timeout(host(1)), 1000ms);
+    EXPECT_EQ(rtt.next_check(host(1), sent, sent + 10ms), sent + 1000ms);
+    EXPECT_FALSE(rtt.next_check(host(1), sent, sent + 1000ms));  // over: silence
 }
 
 TEST(RttEstimator, AMeasurementShortensTheWaitOfProbesAlreadySent) {
@@ -42,7 +39,7 @@ TEST(RttEstimator, AMeasurementShortensTheWaitOfProbesAlreadySent) {
     EXPECT_EQ(rtt.next_check(host(1), sent, sent + 5ms), sent + 10ms);
     EXPECT_FALSE(rtt.next_check(host(1), sent, sent + 10ms));
     // A host not measured yet waits as the scan's measurements say.
-    EXPECT_EQ(rtt.first_check(host(2), sent), sent + 10ms);
+    EXPECT_EQ(rtt.timeout(host(2)), 10ms);
 }
 
 TEST(RttEstimator, ASlowHostWaitsLongerAndTheEstimateIsClamped) {

@@ -1,6 +1,11 @@
 #include "capture.hpp"
 
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -49,6 +54,11 @@ Capture::Capture(std::uint64_t probes) {
         throw RuntimeError(fmt::format("packet capture: cannot use Linux cooked headers: {}", why));
     }
     link_header_ = 16;
+    // Only what comes in: without this the kernel hands the socket every probe we
+    // send, for the filter to drop (Linux 4.20+; older kernels just filter).
+    const int one = 1;
+    if (setsockopt(pcap_fileno(pcap_), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
+        spdlog::debug("packet capture: cannot ignore outgoing packets: {}", std::strerror(errno));
     bpf_program prog{};
     const std::string filter = capture_filter();
     if (pcap_compile(pcap_, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(pcap_, &prog) != 0) {

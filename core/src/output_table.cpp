@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <span>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 namespace scanfw {
 
 void TableOutput::begin(const ScanInfo& info) {
+    hosts_.reserve(std::min<std::uint64_t>(info.targets, 1 << 16));  // no rehashing of a /16
     for (const auto& t : info.techniques) {
         column_.emplace(t.name, techniques_.size());
         techniques_.emplace_back(t.name);
@@ -36,7 +38,9 @@ void TableOutput::on_result(const Result& r) {
         // Summarised, never listed: the first time, forget the ports of this state
         // listed so far; from here on nothing of it is stored.
         if (tally->ports == 26)
-            std::erase_if(host.listed, [&](const Entry& e) { return e.technique == t && e.state == r.state; });
+            host.listed.erase(std::remove_if(host.listed.begin(), host.listed.end(),
+                                             [&](const Entry& e) { return e.technique == t && e.state == r.state; }),
+                              host.listed.end());
         return;
     }
     host.listed.push_back(Entry{r.port, r.protocol, r.state, t, r.reason});
@@ -58,7 +62,7 @@ namespace {
 constexpr std::size_t kAlwaysShowHosts = 16;
 
 // The most common reason; on a tie, the first in alphabetical order.
-std::string_view top_reason(const std::vector<std::pair<std::string_view, std::uint32_t>>& reasons) {
+std::string_view top_reason(std::span<const std::pair<std::string_view, std::uint32_t>> reasons) {
     std::string_view best;
     std::uint32_t most = 0;
     for (const auto& [reason, n] : reasons)

@@ -157,13 +157,15 @@ private:
         if (it == flights_.end()) return;
         Flight& f = it->second;
         const ProbeTag tag = tagger_.tag(key.host, key.port);
-        const ProbeHeader h{*routes_.source_for(key.host), key.host, tag.sport, key.port, tag.seq, tag.ack,
-                            tag.ip_id, 64};
-        const std::size_t len = build_probe(info_.protocol, h, job_.plugin->probe(key.port), socket_.slot());
-        if (len == 0) throw RuntimeError(fmt::format("plugin '{}': probe for port {} does not fit a packet",
-                                                     info_.name, key.port));
-        socket_.commit(len, key.host);
-        if (socket_.full()) socket_.flush();
+        // A route that went away since start() makes the probe one sent and lost.
+        if (const auto source = routes_.source_for(key.host)) {
+            const ProbeHeader h{*source, key.host, tag.sport, key.port, tag.seq, tag.ack, tag.ip_id, 64};
+            const std::size_t len = build_probe(info_.protocol, h, job_.plugin->probe(key.port), socket_.slot());
+            if (len == 0) throw RuntimeError(fmt::format("plugin '{}': probe for port {} does not fit a packet",
+                                                         info_.name, key.port));
+            socket_.commit(len, key.host);
+            if (socket_.full()) socket_.flush();
+        }
         ++f.tries;
         f.sent = now;
         due_.push({now + rtt_.timeout(key.host), key, f.tries});

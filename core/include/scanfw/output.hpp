@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
 
 #include "scanfw/config.hpp"
 #include "scanfw/plugins.hpp"
@@ -133,7 +134,8 @@ public:
 
 private:
     // A host's record is kept until the end (hosts print in address order), so it is
-    // small: flat vectors, no maps (about 200 bytes for a host with a few ports).
+    // small and, for a host with a few ports, allocates nothing: vectors with room
+    // inside for what most hosts have, no maps (about 250 bytes).
     struct Entry {  // one technique's result for a port that may be listed
         std::uint16_t port = 0;
         Protocol protocol = Protocol::Tcp;
@@ -145,11 +147,11 @@ private:
         std::uint16_t technique = 0;
         PortState state = PortState::Undecided;
         std::uint32_t ports = 0;
-        std::vector<std::pair<std::string_view, std::uint32_t>> reasons;  // and how many ports gave each
+        absl::InlinedVector<std::pair<std::string_view, std::uint32_t>, 1> reasons;  // and how many ports gave each
     };
     struct Host {
-        std::vector<Entry> listed;   // arrival order; grouped into rows when printed
-        std::vector<Tally> tallies;  // sorted by (technique, state) when printed
+        absl::InlinedVector<Entry, 4> listed;   // arrival order; grouped into rows when printed
+        absl::InlinedVector<Tally, 2> tallies;  // sorted by (technique, state) when printed
         bool responded = false;
     };
     static const Tally* find_tally(const Host& host, std::size_t technique, PortState s);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -181,6 +182,9 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const bool interrupted = stop_requested();
+    // The sockets are closed while the outputs are finished: closing the capture
+    // waits out an RCU grace period in the kernel (20-30 ms), time the table can use.
+    std::jthread closer([io = std::move(raw_io)]() mutable { io.reset(); });  // joined on the way out
     outputs.end(ScanSummary{total_hosts, counter.n, seconds, interrupted});
     if (interrupted) {
         spdlog::warn("interrupted: {} result(s) written; the outputs are complete up to here", counter.n);

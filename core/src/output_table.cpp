@@ -1,5 +1,8 @@
 // The table on stdout: one block per host; with several techniques, one column each.
+#include <endian.h>
+
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <span>
@@ -189,11 +192,19 @@ void TableOutput::print_host(const IpAddress& addr, Host& host) {
 
 void TableOutput::end(const ScanSummary& s) {
     std::size_t silent = 0;
-    std::vector<std::pair<const IpAddress, Host>*> order;
+    // In address order (as IpAddress's <=>: family, then the bytes), sorted by
+    // integer keys: comparing the addresses byte by byte was most of the sort.
+    using Key = std::tuple<Family, std::uint64_t, std::uint64_t>;
+    std::vector<std::pair<Key, std::pair<const IpAddress, Host>*>> order;
     order.reserve(hosts_.size());
-    for (auto& entry : hosts_) order.push_back(&entry);
-    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
-    for (auto* entry : order) {
+    for (auto& entry : hosts_) {
+        std::uint64_t hi = 0, lo = 0;
+        std::memcpy(&hi, entry.first.bytes.data(), 8);
+        std::memcpy(&lo, entry.first.bytes.data() + 8, 8);
+        order.push_back({Key{entry.first.family, be64toh(hi), be64toh(lo)}, &entry});
+    }
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [key, entry] : order) {
         auto& [addr, host] = *entry;
         if (host.responded || hosts_.size() <= kAlwaysShowHosts) print_host(addr, host);
         else ++silent;

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <iterator>
 #include <optional>
 #include <span>
+#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -77,7 +79,8 @@ std::string_view top_reason(std::span<const std::pair<std::string_view, std::uin
 }
 }  // namespace
 
-void TableOutput::print_host(const IpAddress& addr, Host& host) {
+void TableOutput::print_host(std::string& out, const IpAddress& addr, Host& host) const {
+    auto put = std::back_inserter(out);
     const std::size_t n = techniques_.size();
     const auto by_technique_and_state = [](const Tally& a, const Tally& b) {
         return std::pair(a.technique, a.state) < std::pair(b.technique, b.state);
@@ -132,7 +135,7 @@ void TableOutput::print_host(const IpAddress& addr, Host& host) {
     const std::uint64_t not_shown = total - shown.size();
 
     if (shown.empty() && display_.open_only) return;  // --open: as nmap, no block for a host with none
-    fmt::print(out_, "scanfw scan report for {}\n", addr.str());
+    fmt::format_to(put, "scanfw scan report for {}\n", addr.str());
     if (not_shown > 0) {
         std::vector<std::string> parts;
         for (const Tally& tally : host.tallies)
@@ -143,11 +146,11 @@ void TableOutput::print_host(const IpAddress& addr, Host& host) {
                                                      state_name(tally.state)));
         std::string joined;
         for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
-        if (n == 1) fmt::print(out_, "Not shown: {}\n", joined);
-        else fmt::print(out_, "Not shown: {} ports ({})\n", not_shown, joined);
+        if (n == 1) fmt::format_to(put, "Not shown: {}\n", joined);
+        else fmt::format_to(put, "Not shown: {} ports ({})\n", not_shown, joined);
     }
     if (shown.empty()) {
-        fmt::print(out_, "All {} scanned ports are in the states above\n\n", total);
+        fmt::format_to(put, "All {} scanned ports are in the states above\n\n", total);
         return;
     }
 
@@ -185,9 +188,8 @@ void TableOutput::print_host(const IpAddress& addr, Host& host) {
         }
         lines.push_back(std::move(line));
     }
-    std::string text = align_columns(lines);
-    text += '\n';
-    std::fwrite(text.data(), 1, text.size(), out_);
+    out += align_columns(lines);
+    out += '\n';
 }
 
 void TableOutput::end(const ScanSummary& s) {
@@ -204,10 +206,28 @@ void TableOutput::end(const ScanSummary& s) {
         order.push_back({Key{entry.first.family, be64toh(hi), be64toh(lo)}, &entry});
     }
     std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::pair<const IpAddress, Host>*> shown;
     for (auto& [key, entry] : order) {
-        auto& [addr, host] = *entry;
-        if (host.responded || hosts_.size() <= kAlwaysShowHosts) print_host(addr, host);
+        if (entry->second.responded || hosts_.size() <= kAlwaysShowHosts) shown.push_back(entry);
         else ++silent;
+    }
+    // Formatting is most of the time here: a chunk of hosts at a time, its two
+    // halves on two threads (the scan is over, the cores are free), written in order.
+    auto format = [&](std::size_t from, std::size_t to, std::string& text) {
+        for (std::size_t i = from; i < to; ++i) print_host(text, shown[i]->first, shown[i]->second);
+    };
+    constexpr std::size_t kChunk = 8192, kWorthAThread = 512;
+    for (std::size_t from = 0; from < shown.size(); from += kChunk) {
+        const std::size_t to = std::min(shown.size(), from + kChunk);
+        const std::size_t mid = to - from >= kWorthAThread ? from + (to - from) / 2 : to;
+        std::string first, second;
+        {
+            std::jthread helper;
+            if (mid < to) helper = std::jthread([&] { format(mid, to, second); });
+            format(from, mid, first);
+        }
+        std::fwrite(first.data(), 1, first.size(), out_);
+        std::fwrite(second.data(), 1, second.size(), out_);
     }
     if (silent > 0)
         fmt::print(out_, "{} host(s) gave no response on any port (all filtered or open|filtered)\n", silent);

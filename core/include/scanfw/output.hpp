@@ -156,7 +156,7 @@ private:
     };
     static const Tally* find_tally(const Host& host, std::size_t technique, PortState s);
     bool hidden(const Host& host, std::size_t technique, PortState s) const;
-    void print_host(const IpAddress& addr, Host& host);
+    void print_host(std::string& out, const IpAddress& addr, Host& host) const;
 
     std::FILE* out_;
     DisplayOptions display_;

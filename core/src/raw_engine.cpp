@@ -80,19 +80,16 @@ public:
 
     void run() {
         capture_.start(info_.protocol, tagger_);
-        std::vector<Answer> answers;
         std::vector<EndpointKey> resend;
         while (!order_.done() || !flights_.empty()) {
             if (stop_requested()) {
-                drain_after_stop(answers);
+                drain_after_stop();
                 break;
             }
             auto now = Clock::now();
             // Answers that came while this thread was busy first, so none of them is
             // taken for silence by expire().
-            capture_.take(answers, now);
-            for (const Answer& a : answers) handle(a);
-            replies_ += answers.size();
+            take_answers(now);
             limiter_.set_rate(loss_.update(now, [&] { return capture_.packets_dropped(); }));
             expire(now, resend);
             std::size_t budget = limiter_.take(RawSocket::kBatch, now);
@@ -113,9 +110,7 @@ public:
             Clock::time_point wake = due_.empty() ? now + kIdleWait : due_.top().when;
             for (const auto& [h, lane] : slow_) wake = std::min(wake, lane.next);
             if (!order_.done() || !resend.empty()) wake = std::min(wake, limiter_.next_token(Clock::now()));
-            capture_.take(answers, wake);
-            for (const Answer& a : answers) handle(a);
-            replies_ += answers.size();
+            take_answers(wake);
             if (job_.progress)
                 job_.progress->update(info_.name, order_.position(), order_.total(), socket_.sent() - sent_before_,
                                       replies_);
@@ -131,14 +126,18 @@ public:
 private:
     // Interrupted: send nothing more, take the answers to what is in flight for a
     // moment, and leave the rest without a result.
-    void drain_after_stop(std::vector<Answer>& answers) {
+    void drain_after_stop() {
         socket_.flush();
         const auto until = Clock::now() + std::min<Clock::duration>(kStopGrace, job_.timing.max_timeout);
-        while (!flights_.empty() && Clock::now() < until) {
-            capture_.take(answers, until);
-            for (const Answer& a : answers) handle(a);
-        }
+        while (!flights_.empty() && Clock::now() < until) take_answers(until);
         spdlog::info("{}: interrupted with {} probe(s) in flight", info_.name, flights_.size());
+    }
+
+    // Handles the answers captured so far, waiting until `until` when there are none.
+    void take_answers(Clock::time_point until) {
+        capture_.take(answers_, until);
+        for (const Answer& a : answers_) handle(a);
+        replies_ += answers_.size();
     }
 
     bool start(const EndpointKey& key, Clock::time_point now) {
@@ -290,6 +289,7 @@ private:
     LossControl loss_;
     SourceRoutes routes_;
     std::uint64_t replies_ = 0;
+    std::vector<Answer> answers_;  // reused by take_answers()
     RawSocket& socket_;
     const std::uint64_t sent_before_ = socket_.sent();
     Capture& capture_;

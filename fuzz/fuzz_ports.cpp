@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "scanfw/ports.hpp"
+#include "targets/ports.hpp"
 
 namespace {
 [[noreturn]] void fail() { std::abort(); }

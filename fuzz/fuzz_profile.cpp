@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "scanfw/config.hpp"
-#include "scanfw/plugins.hpp"
-#include "scanfw/ports.hpp"
+#include "cli/config.hpp"
+#include "plugin/plugins.hpp"
+#include "targets/ports.hpp"
 
 namespace {
 [[noreturn]] void fail() { std::abort(); }

@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <span>
 
-#include "capture.hpp"
-#include "scanfw/cookie.hpp"
-#include "scanfw/packet.hpp"
+#include "net/capture.hpp"
+#include "net/tag.hpp"
+#include "net/packet.hpp"
 
 namespace {
 

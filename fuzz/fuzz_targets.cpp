@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "scanfw/targets.hpp"
+#include "targets/targets.hpp"
 
 namespace {
 [[noreturn]] void fail() { std::abort(); }

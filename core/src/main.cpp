@@ -9,16 +9,16 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "scanfw/cli.hpp"
-#include "scanfw/engine.hpp"
-#include "scanfw/interrupt.hpp"
-#include "scanfw/output.hpp"
-#include "scanfw/plugins.hpp"
-#include "scanfw/ports.hpp"
-#include "scanfw/privileges.hpp"
-#include "scanfw/resume.hpp"
-#include "scanfw/target_source.hpp"
-#include "scanfw/targets.hpp"
+#include "cli/cli.hpp"
+#include "scan/engine.hpp"
+#include "system/interrupt.hpp"
+#include "output/output.hpp"
+#include "plugin/plugins.hpp"
+#include "targets/ports.hpp"
+#include "system/privileges.hpp"
+#include "output/resume.hpp"
+#include "targets/target_source.hpp"
+#include "targets/targets.hpp"
 
 namespace {
 

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "scanfw/plugins.hpp"
-#include "scanfw/result.hpp"
+#include "plugin/plugins.hpp"
+#include "output/result.hpp"
 
 namespace scanfw::testing {
 

@@ -6,9 +6,9 @@
 #include <fstream>
 #include <string>
 
-#include "scanfw/config.hpp"
-#include "scanfw/cookie.hpp"
-#include "scanfw/targets.hpp"
+#include "cli/config.hpp"
+#include "net/tag.hpp"
+#include "targets/targets.hpp"
 
 using namespace scanfw;
 

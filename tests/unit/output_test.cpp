@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "scanfw/engine.hpp"
-#include "scanfw/output.hpp"
+#include "scan/engine.hpp"
+#include "output/output.hpp"
 
 namespace {
 

@@ -3,9 +3,9 @@
 
 #include <vector>
 
-#include "capture.hpp"
-#include "scanfw/cookie.hpp"
-#include "scanfw/packet.hpp"
+#include "net/capture.hpp"
+#include "net/tag.hpp"
+#include "net/packet.hpp"
 
 using namespace scanfw;
 

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <set>
 
-#include "scanfw/plugins.hpp"
+#include "plugin/plugins.hpp"
 
 using namespace scanfw;
 using ::testing::HasSubstr;

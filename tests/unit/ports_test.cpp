@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "scanfw/ports.hpp"
+#include "targets/ports.hpp"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "scanfw/config.hpp"
-#include "scanfw/ports.hpp"
+#include "cli/config.hpp"
+#include "targets/ports.hpp"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // looked at again, and how the measured round trips set that.
 #include <gtest/gtest.h>
 
-#include "schedule.hpp"
+#include "scan/schedule.hpp"
 
 namespace scanfw {
 namespace {

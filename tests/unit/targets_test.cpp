@@ -7,8 +7,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "scanfw/address.hpp"
-#include "scanfw/targets.hpp"
+#include "common/address.hpp"
+#include "targets/targets.hpp"
 
 namespace {
 

@@ -1,0 +1,192 @@
+#include "net/raw_socket.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "scan/engine.hpp"
+
+namespace scanfw {
+
+namespace {
+int open_raw(int family) {
+    const int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IPPROTO_RAW: we write the IP header
+    if (fd < 0) {
+        const int err = errno;
+        if (err == EPERM || err == EACCES)
+            throw RuntimeError(
+                "raw sockets need CAP_NET_RAW: run as root (or give the binary cap_net_raw,cap_net_admin+ep), "
+                "or use --plugin connect, which needs no privileges");
+        if (family == AF_INET6 && err == EAFNOSUPPORT) return -1;  // no IPv6 here
+        throw RuntimeError(fmt::format("cannot open a raw socket: {}", std::strerror(err)));
+    }
+    const int sndbuf = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    return fd;
+}
+}  // namespace
+
+sockaddr_storage socket_address(const IpAddress& a, std::uint16_t port, socklen_t& len) {
+    sockaddr_storage ss{};
+    if (a.family == Family::V4) {
+        auto& sa = reinterpret_cast<sockaddr_in&>(ss);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(port);
+        std::memcpy(&sa.sin_addr, a.bytes.data(), 4);
+        len = sizeof(sockaddr_in);
+    } else {
+        auto& sa = reinterpret_cast<sockaddr_in6&>(ss);
+        sa.sin6_family = AF_INET6;
+        sa.sin6_port = htons(port);
+        std::memcpy(&sa.sin6_addr, a.bytes.data(), 16);
+        len = sizeof(sockaddr_in6);
+    }
+    return ss;
+}
+
+RawSocket::RawSocket() : fd4_(open_raw(AF_INET)), fd6_(open_raw(AF_INET6)) {}
+
+RawSocket::~RawSocket() {
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    if (fd4_ >= 0) close(fd4_);
+    if (fd6_ >= 0) close(fd6_);
+}
+
+void RawSocket::commit(std::size_t len, const IpAddress& dst) {
+    Batch& b = batches_[fill_];
+    b.lengths[b.count] = len;
+    socklen_t unused;
+    b.addrs[b.count] = socket_address(dst, 0, unused);
+    ++b.count;
+}
+
+void RawSocket::flush() {
+    std::unique_lock lock(mu_);
+    if (error_) std::rethrow_exception(error_);
+    if (batches_[fill_].count == 0) return;
+    // Started with the first packet, long after the socket was opened: a thread
+    // started before the process dropped its privileges would keep them (Linux
+    // capabilities are per thread).
+    // Two sending threads where there are two cores: the kernel's work per packet
+    // (on a veth, the target's too) then runs on both; more were slower on 2 cores.
+    if (threads_.empty()) {
+        const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 2u);
+        for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { sender(); });
+    }
+    busy_[fill_] = true;
+    queue_.push_back(fill_);
+    fill_ = (fill_ + 1) % kBatches;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !busy_[fill_] || error_; });
+    if (error_) std::rethrow_exception(error_);
+}
+
+void RawSocket::sender() {
+    std::unique_lock lock(mu_);
+    while (true) {
+        cv_.wait(lock, [&] { return !queue_.empty() || stopping_ || error_; });
+        if (queue_.empty() || error_) return;  // stopping with nothing left, or failed
+        const std::size_t i = queue_.front();
+        queue_.pop_front();
+        lock.unlock();
+        try {
+            send_batch(batches_[i]);
+        } catch (...) {
+            lock.lock();
+            error_ = std::current_exception();
+            cv_.notify_all();
+            return;
+        }
+        batches_[i].count = 0;
+        lock.lock();
+        busy_[i] = false;
+        cv_.notify_all();
+    }
+}
+
+void RawSocket::send_batch(Batch& b) {
+    // One sendmmsg per run of packets of the same family.
+    std::size_t from = 0;
+    while (from < b.count) {
+        const sa_family_t family = b.addrs[from].ss_family;
+        std::size_t to = from;
+        while (to < b.count && b.addrs[to].ss_family == family) ++to;
+        const int fd = family == AF_INET ? fd4_ : fd6_;
+        if (fd < 0) throw RuntimeError("cannot send IPv6 probes: this kernel has no IPv6");
+        send_run(fd, b, from, to);
+        from = to;
+    }
+    sent_.fetch_add(b.count, std::memory_order_relaxed);
+}
+
+void RawSocket::send_run(int fd, Batch& b, std::size_t from, std::size_t to) {
+    std::array<mmsghdr, kBatch> msgs{};
+    std::array<iovec, kBatch> iovs{};
+    for (std::size_t i = from; i < to; ++i) {
+        iovs[i] = {b.buffers[i].data(), b.lengths[i]};
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &b.addrs[i];
+        msgs[i].msg_hdr.msg_namelen =
+            b.addrs[i].ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    }
+    std::size_t done = from;
+    int stalls = 0;
+    while (done < to) {
+        const int n = sendmmsg(fd, msgs.data() + done, static_cast<unsigned>(to - done), 0);
+        if (n > 0) {
+            done += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if ((errno == ENOBUFS || errno == EAGAIN) && ++stalls < 100) {
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            continue;
+        }
+        // A probe the kernel refuses (no route, EPERM from a local firewall) is
+        // treated as sent and lost: its retries and timeout still run.
+        spdlog::debug("sendmmsg: {}; skipping one probe", std::strerror(errno));
+        ++done;
+    }
+}
+
+std::optional<IpAddress> SourceRoutes::source_for(const IpAddress& dst) {
+    // One route lookup per /24 (IPv4) or /64 (IPv6): neighbours share their route,
+    // and a scan of a million hosts should not make four system calls for each.
+    IpAddress block = dst;
+    if (block.family == Family::V4) block.bytes[3] = 0;
+    else std::fill(block.bytes.begin() + 8, block.bytes.end(), 0);
+    if (auto it = cache_.find(block); it != cache_.end()) return it->second;
+    const bool v4 = dst.family == Family::V4;
+    const int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return std::nullopt;
+    socklen_t len = 0;
+    sockaddr_storage sa = socket_address(dst, 9, len);
+    std::optional<IpAddress> src;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&sa), len) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
+        IpAddress a;
+        a.family = dst.family;
+        if (v4) std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in&>(sa).sin_addr, 4);
+        else std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6&>(sa).sin6_addr, 16);
+        src = a;
+    }
+    close(fd);
+    if (cache_.size() > 65536) cache_.clear();
+    if (src) cache_.emplace(block, *src);
+    return src;
+}
+
+}  // namespace scanfw

@@ -1,0 +1,68 @@
+// Where targets come from: the command line (one chunk) and -iL files, read a
+// chunk at a time so that a list of millions never sits in memory at once; and the
+// addresses never to scan (--exclude, --excludefile).
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "targets/targets.hpp"
+
+namespace scanfw {
+
+class ExcludeList {
+public:
+    void add(std::string_view spec);          // target syntax; throws InputError
+    void add_list(std::string_view list);     // comma-separated, as --exclude takes
+    void add_file(const std::string& path);   // whitespace-separated, '#' comments
+    bool contains(const IpAddress& a) const;
+    bool empty() const { return ranges_.empty(); }
+
+private:
+    struct Key {  // an address as a number, IPv4 before IPv6
+        std::uint8_t family;
+        std::uint64_t hi, lo;
+        auto operator<=>(const Key&) const = default;
+    };
+    static Key key_of(const IpAddress& a);
+    static Key successor(Key k);
+    std::vector<std::pair<Key, Key>> ranges_;              // sorted, merged, inclusive
+    void insert(Key lo, Key hi);
+};
+
+class TargetSource {
+public:
+    static constexpr std::size_t kChunkEntries = 4096;  // target specs per chunk from a file
+
+    TargetSource(std::vector<std::string> specs, std::optional<std::string> list_file,
+                 std::optional<Family> name_family);
+
+    // Reads every target once without keeping them, so that bad input is reported
+    // (with FILE:LINE) before anything is sent. Returns how many addresses there are.
+    std::uint64_t validate();
+
+    // The next chunk into `out` (replaced); false when there are no more.
+    bool next(TargetSet& out);
+    void rewind();
+
+private:
+    bool read_entry(std::string& entry);  // the next spec from the file
+    TargetSet fresh() const;
+
+    std::vector<std::string> specs_;
+    std::optional<std::string> list_file_;
+    std::optional<Family> name_family_;
+    bool specs_done_ = false;
+    std::ifstream file_;
+    std::size_t line_no_ = 0;
+    std::string line_;
+    std::size_t line_pos_ = 0;
+};
+
+}  // namespace scanfw

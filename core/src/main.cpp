@@ -1,8 +1,11 @@
-// scanfw's entry point: read the request, load the plugins, run each technique,
-// report. Exit 0 done, 1 runtime failure, 2 bad usage or input.
+// scanfw's entry point: it wires the phases of a scan together and does none of them
+// itself. Read the request (cli/), check the targets (targets/), open what needs
+// privileges and give them up, load the techniques (plugin/), then per chunk of
+// targets run discovery (discovery/) and the port scan (portscan/) in one engine
+// (engine/), and write every output (output/).
+// Exit 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted.
 #include <unistd.h>
 
-#include <chrono>
 #include <thread>
 
 #include <fmt/format.h>
@@ -10,15 +13,20 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/cli.hpp"
-#include "scan/engine.hpp"
-#include "system/interrupt.hpp"
+#include "common/errors.hpp"
+#include "discovery/discovery.hpp"
+#include "engine/connect_io.hpp"
+#include "engine/order.hpp"
+#include "engine/packet_io.hpp"
+#include "engine/scheduler.hpp"
 #include "output/output.hpp"
-#include "plugin/plugins.hpp"
-#include "targets/ports.hpp"
-#include "system/privileges.hpp"
 #include "output/resume.hpp"
+#include "plugin/plugins.hpp"
+#include "portscan/port_scan.hpp"
+#include "system/interrupt.hpp"
+#include "system/privileges.hpp"
+#include "targets/ports.hpp"
 #include "targets/target_source.hpp"
-#include "targets/targets.hpp"
 
 namespace {
 
@@ -33,30 +41,34 @@ void setup_logging() {
 }
 
 int list_plugins(PluginRegistry& registry) {
-    std::vector<std::string> errors;
-    const auto plugins = registry.load_all(errors);
-    for (const auto& e : errors) spdlog::error("{}", e);
-    fmt::print("{:<10} {:<5} {:<9} {:<4} {:<60} {}\n", "NAME", "PROTO", "TRANSPORT", "API", "DESCRIPTION", "FILE");
-    for (const auto& p : plugins) {
-        const auto& d = p->info();
-        const char* transport = d.transport == Transport::Connect ? "connect" : "raw";
-        fmt::print("{:<10} {:<5} {:<9} {:<4} {:<60} {}\n", d.name, protocol_name(d.protocol), transport,
-                   p->api_version(), d.description, p->file().string());
+    const auto entries = registry.load_all();
+    fmt::print("{:<14} {:<4} {:<5} {:<7} {:<4} {:<60} {}\n", "NAME", "KIND", "PROTO", "CARRIER", "API", "DESCRIPTION",
+               "FILE");
+    bool any = false, errors = false;
+    for (const auto& e : entries) {
+        if (!e.plugin) {
+            spdlog::error("{}", e.error);
+            fmt::print("{:<14} {}: {}\n", e.file.stem().string(), "not loaded", e.error);
+            errors = true;
+            continue;
+        }
+        any = true;
+        const auto& d = e.plugin->info();
+        fmt::print("{:<14} {:<4} {:<5} {:<7} {:<4} {:<60} {}{}\n", d.name, kind_name(d.kind), protocol_name(d.protocol),
+                   d.carrier == Carrier::Connect ? "connect" : "packet", e.plugin->api_version(), d.description,
+                   e.file.string(), e.shadowed ? " (shadowed by an earlier folder)" : "");
+        for (const auto& o : e.plugin->options())
+            fmt::print("{:<14}   option {}={} ({}, default '{}'): {}\n", "", o.name, option_type_name(o.type),
+                       option_type_name(o.type), o.default_value, o.help);
     }
-    if (plugins.empty()) {
+    if (!any) {
         std::string dirs;
         for (const auto& d : registry.dirs()) dirs += " " + d.string();
         spdlog::error("no plugins found in:{}", dirs);
         return kExitRuntime;
     }
-    return errors.empty() ? kExitOk : kExitRuntime;
+    return errors ? kExitRuntime : kExitOk;
 }
-
-struct Plan {
-    std::vector<std::shared_ptr<const Plugin>> plugins;
-    PortSpec ports;
-    Timing timing;
-};
 
 // nmap's template, then what was asked for explicitly.
 Timing make_timing(const ScanConfig& cfg, const CliOptions& opts) {
@@ -64,6 +76,7 @@ Timing make_timing(const ScanConfig& cfg, const CliOptions& opts) {
     if (cfg.timeout) {  // the longest wait; measured round trips may shorten it
         t.timeout = t.max_timeout = *cfg.timeout;
         t.min_timeout = std::min(t.min_timeout, *cfg.timeout);
+        t.app_wait = std::min(t.app_wait, *cfg.timeout);
     }
     if (cfg.retries) {  // exactly this many
         t.retries = *cfg.retries;
@@ -82,19 +95,22 @@ Timing make_timing(const ScanConfig& cfg, const CliOptions& opts) {
     return t;
 }
 
-// The request's techniques, ports and timing. Targets are read by TargetSource.
-Plan make_plan(const ScanConfig& cfg, const CliOptions& opts, PluginRegistry& registry) {
-    Plan plan;
+// The techniques asked for, configured, each with the ports it probes.
+std::vector<Job> make_jobs(const ScanConfig& cfg, PluginRegistry& registry, const PortSpec& ports) {
     if (cfg.plugins.empty()) throw InputError("no technique chosen: give --plugin NAME (see --list-plugins) or --profile");
+    std::vector<Job> jobs;
     for (const auto& name : cfg.plugins) {
-        auto plugin = registry.load(name);
-        const bool dup = std::any_of(plan.plugins.begin(), plan.plugins.end(),
-                                     [&](const auto& p) { return p->name() == plugin->name(); });
-        if (!dup) plan.plugins.push_back(plugin);
+        const auto plugin = registry.load(name);
+        if (std::any_of(jobs.begin(), jobs.end(), [&](const Job& j) { return j.name() == plugin->name(); })) continue;
+        auto technique = plugin->configure();
+        const Description& d = technique->info();
+        std::vector<std::uint16_t> job_ports;
+        if (d.kind == Kind::Host) job_ports = technique->probe_ports();
+        else if (d.protocol == Protocol::Udp) job_ports = ports.udp;
+        else job_ports = ports.tcp;
+        jobs.push_back(make_job(std::move(technique), std::move(job_ports)));
     }
-    plan.ports = parse_ports(cfg.ports.value_or(ScanConfig::kDefaultPorts));
-    plan.timing = make_timing(cfg, opts);
-    return plan;
+    return jobs;
 }
 
 // Everything that can be wrong with the targets is found here, before a probe is
@@ -114,11 +130,26 @@ std::uint64_t check_targets(TargetSource& source, const ExcludeList& excludes) {
                                  total));
 }
 
-int scan(const CliOptions& opts, PluginRegistry& registry) {
+// Counts results and open ports on their way to the outputs.
+struct Counter final : ResultSink {
+    ResultSink& next;
+    Progress& progress;
+    std::uint64_t n = 0;
+    Counter(ResultSink& s, Progress& p) : next(s), progress(p) {}
+    void on_host(const HostStatus& h) override { next.on_host(h); }
+    void on_result(const Result& r) override {
+        ++n;
+        if (r.state == State::Open) progress.found_open();
+        next.on_result(r);
+    }
+};
+
+int scan(const CliOptions& opts) {
     ScanConfig cfg;
     if (opts.profile) cfg = load_profile(*opts.profile);
     cfg.override_with(opts.scan);
-    Plan plan = make_plan(cfg, opts, registry);
+    const PortSpec ports = parse_ports(cfg.ports.value_or(ScanConfig::kDefaultPorts));
+    const Timing timing = make_timing(cfg, opts);
     TargetSource targets(cfg.targets, opts.input_list, opts.name_family);
     ExcludeList excludes;
     for (const auto& list : opts.exclude) excludes.add_list(list);
@@ -130,53 +161,64 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
         spdlog::info("resuming: {} result(s) in {} are not scanned again", resumed.size(), *opts.resume);
     }
 
-    // Privileged resources first, before any output file is created or packet read.
-    std::shared_ptr<RawIo> raw_io;
-    const bool needs_raw = std::any_of(plan.plugins.begin(), plan.plugins.end(),
-                                       [](const auto& p) { return p->info().transport != Transport::Connect; });
-    if (needs_raw) {
-        std::uint64_t probes = 0;
-        for (const auto& p : plan.plugins) probes += total_hosts * plan.ports.for_protocol(p->info().protocol).size();
-        raw_io = open_raw_io(probes);
+    // Every privileged resource is opened now, before any plugin code is loaded or any
+    // output file created; then the privileges go, so no plugin ever runs with them.
+    std::unique_ptr<RawIo> raw;
+    std::string raw_error;
+    try {
+        raw = open_raw_io(total_hosts * std::max(ports.tcp.size(), ports.udp.size()));
+    } catch (const RuntimeError& e) {
+        raw_error = e.what();
+    }
+    drop_privileges(opts.user);
+
+    PluginRegistry registry(PluginRegistry::search_path(opts.plugin_dirs));
+    std::vector<Job> jobs = make_jobs(cfg, registry, ports);
+    std::vector<std::uint16_t> port_jobs;
+    for (std::uint16_t i = 0; i < jobs.size(); ++i) {
+        if (jobs[i].ports.empty()) {
+            spdlog::warn("{}: no {} ports in the port list; skipped", jobs[i].name(), protocol_name(jobs[i].info().protocol));
+            continue;
+        }
+        if (!jobs[i].connect && !raw) throw RuntimeError(raw_error);
+        if (jobs[i].info().kind == Kind::Port) port_jobs.push_back(i);
     }
 
     Outputs outputs = make_outputs(cfg.outputs, DisplayOptions{opts.show_reason, opts.open_only, opts.resume});
-    drop_privileges(opts.user);  // before a single packet is read
-    const ScanInfo info = make_scan_info(plan.plugins, plan.ports, total_hosts, opts.command_line);
+    const ScanInfo info = make_scan_info(jobs, total_hosts, opts.command_line);
     const auto started = std::chrono::steady_clock::now();
     outputs.begin(info);
 
     Progress progress(!opts.quiet);
-    struct Counter : ResultSink {
-        ResultSink& next;
-        Progress& progress;
-        std::uint64_t n = 0;
-        Counter(ResultSink& s, Progress& p) : next(s), progress(p) {}
-        void on_result(const Result& r) override {
-            ++n;
-            if (r.state == PortState::Open) progress.found_open();
-            next.on_result(r);
-        }
-    } counter(outputs, progress);
+    Counter counter(outputs, progress);
+    RealTime time;
+    Routes routes;
+    const SourcePool pool;
+    Sources sources(routes, pool);
+    std::optional<PacketIo> packet_io;
+    if (raw) packet_io.emplace(*raw, routes);
+    ConnectIo connect_io(!pool.empty());
+    std::vector<ProbeIo*> io_of_job;
+    for (const Job& j : jobs) io_of_job.push_back(j.connect ? static_cast<ProbeIo*>(&connect_io) : packet_io ? &*packet_io : nullptr);
+    const SipKey seed = random_key();
 
     TargetSet chunk;
+    std::uint64_t chunk_no = 0;
     while (!stop_requested() && targets.next(chunk)) {
-        for (const auto& plugin : plan.plugins) {
-            const auto& ports = plan.ports.for_protocol(plugin->info().protocol);
-            if (ports.empty()) {
-                spdlog::warn("{}: no {} ports in the port list; skipped", plugin->name(),
-                             protocol_name(plugin->info().protocol));
-                continue;
-            }
-            if (stop_requested()) break;
-            spdlog::info("{}: {} host(s) x {} port(s)", plugin->name(), chunk.size(), ports.size());
-            ScanJob job{plugin, &chunk, ports, plan.timing, raw_io.get(), {}, &progress};
-            if (!excludes.empty() || !resumed.empty())
-                job.skip = [&, name = plugin->name()](const IpAddress& host, std::uint16_t port) {
-                    return excludes.contains(host) || resumed.done(name, host, port);
-                };
-            run_scan(job, counter);
-        }
+        const auto skip = [&](const Item& item) {
+            return excludes.contains(item.host) || resumed.done(jobs[item.job].name(), item.host, item.port);
+        };
+        PairOrder order(chunk, jobs, port_jobs, order_key(seed, chunk_no++), Shard{}, ShardUnit::Pair,
+                        excludes.empty() && resumed.empty() ? PairOrder::Skip{} : PairOrder::Skip(skip));
+        // What the engine learns of each host lives as long as the chunk it is in.
+        Knowledge knowledge(timing);
+        PortScan port_scan(jobs, counter, routes, true, {});
+        Scheduler scheduler(jobs, io_of_job, order, sources, knowledge, timing, port_scan, time, poll_waiter(time),
+                            &progress);
+        scheduler.run();
+        for (const auto& e : knowledge.icmp.limited_hosts())
+            spdlog::info("{}: ICMP errors rate-limited: about {:.0f}/s after a burst of {}; waiting it out cost {:.1f} s",
+                         e.host.str(), e.rate, e.burst, e.cost);
     }
 
     progress.finish();
@@ -184,7 +226,8 @@ int scan(const CliOptions& opts, PluginRegistry& registry) {
     const bool interrupted = stop_requested();
     // The sockets are closed while the outputs are finished: closing the capture
     // waits out an RCU grace period in the kernel (20-30 ms), time the table can use.
-    std::jthread closer([io = std::move(raw_io)]() mutable { io.reset(); });  // joined on the way out
+    packet_io.reset();
+    std::jthread closer([io = std::move(raw)]() mutable { io.reset(); });
     outputs.end(ScanSummary{total_hosts, counter.n, seconds, interrupted});
     if (interrupted) {
         spdlog::warn("interrupted: {} result(s) written; the outputs are complete up to here", counter.n);
@@ -205,9 +248,12 @@ int main(int argc, char** argv) {
                       : opts.verbosity == 1 ? spdlog::level::info
                                             : spdlog::level::warn);
     try {
-        PluginRegistry registry(PluginRegistry::search_path(opts.plugin_dirs));
-        if (opts.list_plugins) return list_plugins(registry);
-        return scan(opts, registry);
+        if (opts.list_plugins) {
+            drop_privileges(opts.user);  // plugin code never runs privileged
+            PluginRegistry registry(PluginRegistry::search_path(opts.plugin_dirs));
+            return list_plugins(registry);
+        }
+        return scan(opts);
     } catch (const InputError& e) {
         spdlog::error("{}", e.what());
         return kExitInput;

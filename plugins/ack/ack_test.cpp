@@ -5,7 +5,7 @@ using namespace scanfw;
 using namespace scanfw::testing;
 using namespace scanfw::tcp_flag;
 
-TEST(AckPlugin, ProbeIsAck) { EXPECT_EQ(load_test_plugin()->probe(80).tcp_flags, ACK); }
+TEST(AckPlugin, ProbeIsAck) { EXPECT_EQ(probe_tcp(*load_test_plugin(), 80).flags, ACK); }
 
 TEST(AckPlugin, ClassifiesEveryReply) {
     auto p = load_test_plugin();

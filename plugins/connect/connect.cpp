@@ -9,22 +9,23 @@ using namespace scanfw;
 class Connect final : public Technique {
 public:
     Description describe() const override {
-        return {"connect", "TCP connect() scan, no privileges needed, like nmap -sT", "1.0", Protocol::Tcp,
-                Transport::Connect};
+        return {.name = "connect",
+                .description = "TCP connect() scan, no privileges needed, like nmap -sT",
+                .version = "2.0",
+                .carrier = Carrier::Connect};
     }
-    Probe probe(std::uint16_t) const override { return {}; }
     Verdict classify(const Reply& r) const override {
         using K = Reply::Kind;
-        if (r.kind == K::Silence) return {PortState::Filtered, "no-response"};
+        if (r.kind == K::Silence) return {State::Filtered, "no-response"};
         if (r.kind != K::Connect) return {};
         switch (r.connect_errno) {
-            case 0: return {PortState::Open, "syn-ack"};
-            case ECONNREFUSED: return {PortState::Closed, "conn-refused"};
-            case EHOSTUNREACH: return {PortState::Filtered, "host-unreach"};
-            case ENETUNREACH: return {PortState::Filtered, "net-unreach"};
+            case 0: return {State::Open, "syn-ack"};
+            case ECONNREFUSED: return {State::Closed, "conn-refused"};
+            case EHOSTUNREACH: return {State::Filtered, "host-unreach"};
+            case ENETUNREACH: return {State::Filtered, "net-unreach"};
             case EACCES:
-            case EPERM: return {PortState::Filtered, "admin-prohibited"};
-            case ETIMEDOUT: return {PortState::Filtered, "no-response"};
+            case EPERM: return {State::Filtered, "admin-prohibited"};
+            case ETIMEDOUT: return {State::Filtered, "no-response"};
             default: return {};  // e.g. EADDRNOTAVAIL: a local problem, try again
         }
     }

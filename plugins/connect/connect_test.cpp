@@ -6,8 +6,9 @@
 using namespace scanfw;
 using namespace scanfw::testing;
 
-TEST(ConnectPlugin, UsesConnectTransport) {
-    EXPECT_EQ(load_test_plugin()->info().transport, Transport::Connect);
+TEST(ConnectPlugin, UsesConnect) {
+    EXPECT_EQ(load_test_plugin()->info().carrier, Carrier::Connect);
+    EXPECT_EQ(load_test_plugin()->info().protocol, Protocol::Tcp);
 }
 
 TEST(ConnectPlugin, ClassifiesEveryOutcome) {

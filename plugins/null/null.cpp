@@ -1,5 +1,6 @@
-// TCP NULL scan (no flags set): a closed port answers RST (RFC 793), an open one stays silent.
+// TCP NULL scan (no flags set): a closed port answers RST, an open one stays silent.
 #include <scanfw/plugin_api.hpp>
+#include <scanfw/wire.hpp>
 
 namespace {
 using namespace scanfw;
@@ -7,21 +8,12 @@ using namespace scanfw;
 class Null final : public Technique {
 public:
     Description describe() const override {
-        return {"null", "TCP NULL scan: no flags set; RST closed, silence open|filtered (nmap -sN)", "1.0",
-                Protocol::Tcp, Transport::RawTcp};
+        return {.name = "null", .description = "TCP NULL scan: no flags set; RST closed, silence open|filtered (nmap -sN)", .version = "2.0"};
     }
-    Probe probe(std::uint16_t) const override { return {.tcp_flags = 0}; }
-    Verdict classify(const Reply& r) const override {
-        using K = Reply::Kind;
-        switch (r.kind) {
-            case K::Tcp:
-                if (r.tcp_flags & tcp_flag::RST) return {PortState::Closed, "reset"};
-                return {};
-            case K::IcmpUnreach: return tcp_unreach_verdict(r);
-            case K::Silence: return {PortState::OpenFiltered, "no-response"};
-            default: return {};
-        }
+    std::size_t probe(const ProbeContext& ctx, std::span<std::uint8_t> out) const override {
+        return wire::Tcp::probe(ctx, 0).write(out);
     }
+    Verdict classify(const Reply& r) const override { return rfc793_verdict(r); }
 };
 }  // namespace
 

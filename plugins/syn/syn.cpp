@@ -1,5 +1,6 @@
 // SYN ("half-open") scan, nmap -sS: send SYN; SYN/ACK means open, RST closed.
 #include <scanfw/plugin_api.hpp>
+#include <scanfw/wire.hpp>
 
 namespace {
 using namespace scanfw;
@@ -10,19 +11,21 @@ constexpr std::uint8_t kMss[] = {2, 4, 0x05, 0xb4};
 class Syn final : public Technique {
 public:
     Description describe() const override {
-        return {"syn", "TCP SYN (half-open) scan, like nmap -sS", "1.0", Protocol::Tcp, Transport::RawTcp};
+        return {.name = "syn", .description = "TCP SYN (half-open) scan, like nmap -sS", .version = "2.0"};
     }
-    Probe probe(std::uint16_t) const override { return {.tcp_flags = tcp_flag::SYN, .tcp_options = kMss}; }
+    std::size_t probe(const ProbeContext& ctx, std::span<std::uint8_t> out) const override {
+        return wire::Tcp::probe(ctx, tcp_flag::SYN, kMss).write(out);
+    }
     Verdict classify(const Reply& r) const override {
         using K = Reply::Kind;
         switch (r.kind) {
             case K::Tcp:
-                if (r.tcp_flags & tcp_flag::RST) return {PortState::Closed, "reset"};
-                if ((r.tcp_flags & tcp_flag::SYN) && (r.tcp_flags & tcp_flag::ACK)) return {PortState::Open, "syn-ack"};
-                if (r.tcp_flags & tcp_flag::SYN) return {PortState::Open, "split-handshake-syn"};
+                if (r.tcp_flags & tcp_flag::RST) return {State::Closed, "reset"};
+                if ((r.tcp_flags & tcp_flag::SYN) && (r.tcp_flags & tcp_flag::ACK)) return {State::Open, "syn-ack"};
+                if (r.tcp_flags & tcp_flag::SYN) return {State::Open, "split-handshake-syn"};
                 return {};
-            case K::IcmpUnreach: return tcp_unreach_verdict(r);
-            case K::Silence: return {PortState::Filtered, "no-response"};
+            case K::IcmpError: return tcp_unreach_verdict(r);
+            case K::Silence: return {State::Filtered, "no-response"};
             default: return {};
         }
     }

@@ -8,8 +8,21 @@ using namespace scanfw::tcp_flag;
 TEST(SynPlugin, DescribesItself) {
     auto p = load_test_plugin();
     EXPECT_EQ(p->info().name, "syn");
-    EXPECT_EQ(p->info().transport, Transport::RawTcp);
-    EXPECT_EQ(p->probe(80).tcp_flags, SYN);
+    EXPECT_EQ(p->info().protocol, Protocol::Tcp);
+    EXPECT_EQ(p->info().kind, Kind::Port);
+}
+
+TEST(SynPlugin, ProbeCarriesTheTag) {
+    auto p = load_test_plugin();
+    const wire::Tcp tcp = probe_tcp(*p, 80);
+    const TestContext t(80);
+    EXPECT_EQ(tcp.flags, SYN);
+    EXPECT_EQ(tcp.dport, 80);
+    EXPECT_EQ(tcp.sport, t.ctx.tag.sport);
+    EXPECT_EQ(tcp.seq, t.ctx.tag.seq);
+    EXPECT_EQ(tcp.ack, 0u);
+    ASSERT_EQ(tcp.options.size(), 4u);
+    EXPECT_EQ(tcp.options[0], 2);  // MSS
 }
 
 TEST(SynPlugin, ClassifiesEveryReply) {

@@ -1,9 +1,7 @@
 // UDP scan, nmap -sU. A datagram with no payload goes unanswered by most services,
 // so ports with a well-known service get a minimal valid request of its protocol.
-#include <cstdint>
-#include <span>
-
 #include <scanfw/plugin_api.hpp>
+#include <scanfw/wire.hpp>
 
 #include "payloads.hpp"
 
@@ -13,23 +11,28 @@ using namespace scanfw;
 class Udp final : public Technique {
 public:
     Description describe() const override {
-        return {"udp", "UDP scan with protocol payloads for common services, like nmap -sU", "1.0",
-                Protocol::Udp, Transport::RawUdp};
+        return {.name = "udp",
+                .description = "UDP scan with protocol payloads for common services, like nmap -sU",
+                .version = "2.0",
+                .protocol = Protocol::Udp,
+                .answered_by_applications = true};
     }
-    Probe probe(std::uint16_t port) const override { return {.payload = udp_payload_for(port)}; }
+    std::size_t probe(const ProbeContext& ctx, std::span<std::uint8_t> out) const override {
+        return wire::Udp::probe(ctx, udp_payload_for(ctx.port)).write(out);
+    }
     Verdict classify(const Reply& r) const override {
         using K = Reply::Kind;
         switch (r.kind) {
-            case K::Udp: return {PortState::Open, "udp-response"};
-            case K::IcmpUnreach:
+            case K::Udp: return {State::Open, "udp-response"};
+            case K::IcmpError:
                 switch (r.unreach) {
-                    case Unreach::Port: return {PortState::Closed, "port-unreach"};
+                    case Unreach::Port: return {State::Closed, "port-unreach"};
                     case Unreach::Net: case Unreach::Host: case Unreach::Proto:
                     case Unreach::NetProhibited: case Unreach::HostProhibited: case Unreach::AdminProhibited:
-                        return {PortState::Filtered, unreach_reason(r.unreach)};
+                        return {State::Filtered, unreach_reason(r.unreach)};
                     default: return {};
                 }
-            case K::Silence: return {PortState::OpenFiltered, "no-response"};
+            case K::Silence: return {State::OpenFiltered, "no-response"};
             default: return {};
         }
     }

@@ -1,5 +1,6 @@
-// TCP Xmas scan (FIN, PSH and URG): a closed port answers RST (RFC 793), an open one stays silent.
+// TCP Xmas scan (FIN, PSH and URG): a closed port answers RST, an open one stays silent.
 #include <scanfw/plugin_api.hpp>
+#include <scanfw/wire.hpp>
 
 namespace {
 using namespace scanfw;
@@ -7,21 +8,12 @@ using namespace scanfw;
 class Xmas final : public Technique {
 public:
     Description describe() const override {
-        return {"xmas", "TCP Xmas scan: FIN, PSH and URG; RST closed, silence open|filtered (nmap -sX)", "1.0",
-                Protocol::Tcp, Transport::RawTcp};
+        return {.name = "xmas", .description = "TCP Xmas scan: FIN, PSH and URG; RST closed, silence open|filtered (nmap -sX)", .version = "2.0"};
     }
-    Probe probe(std::uint16_t) const override { return {.tcp_flags = std::uint8_t(tcp_flag::FIN | tcp_flag::PSH | tcp_flag::URG)}; }
-    Verdict classify(const Reply& r) const override {
-        using K = Reply::Kind;
-        switch (r.kind) {
-            case K::Tcp:
-                if (r.tcp_flags & tcp_flag::RST) return {PortState::Closed, "reset"};
-                return {};
-            case K::IcmpUnreach: return tcp_unreach_verdict(r);
-            case K::Silence: return {PortState::OpenFiltered, "no-response"};
-            default: return {};
-        }
+    std::size_t probe(const ProbeContext& ctx, std::span<std::uint8_t> out) const override {
+        return wire::Tcp::probe(ctx, std::uint8_t(tcp_flag::FIN | tcp_flag::PSH | tcp_flag::URG)).write(out);
     }
+    Verdict classify(const Reply& r) const override { return rfc793_verdict(r); }
 };
 }  // namespace
 

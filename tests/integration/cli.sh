@@ -55,7 +55,7 @@ expect 2 "cannot read" -- --profile "$work/missing.yaml" 198.18.0.2
 
 # A plugin built for another API version is refused, naming the file.
 expect 2 "wrongapi.so: built for plugin API version 999" -- --plugin-dir "$fixtures" --plugin wrongapi 198.18.0.2
-expect 2 "notelf.so: cannot load" -- --plugin-dir "$fixtures" --plugin notelf 198.18.0.2
+expect 2 "notelf.so: not a shared object" -- --plugin-dir "$fixtures" --plugin notelf 198.18.0.2
 
 # --list-plugins: the eight, each from its own file; bad files are named and skipped.
 "$scanfw" --list-plugins >"$work/list" 2>"$work/err"

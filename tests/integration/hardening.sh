@@ -31,6 +31,8 @@ state_of() {  # state_of FILE PORT
 
 case "$case" in
 user)
+  # Output files are written as the user the scan runs as: give nobody the folder.
+  chown nobody "$work"
   # A slow scan (two probes a second) so its /proc entry can be read mid-scan.
   S timeout 60 "$bin" --user nobody --plugin syn -p 22,80,8080 --rate 2 --retries 1 \
     -oJ "$work/out.jsonl" 198.18.0.2 >/dev/null 2>"$work/err" &

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "scan/engine.hpp"
+#include "common/errors.hpp"
 #include "output/output.hpp"
 
 namespace {
@@ -24,7 +24,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-Result result(std::string_view host, std::uint16_t port, std::string_view technique, PortState state,
+Result result(std::string_view host, std::uint16_t port, std::string_view technique, State state,
               std::string_view reason, std::uint8_t ttl = 0, std::uint32_t rtt_us = 0) {
     Result r;
     r.host = *IpAddress::parse(host);
@@ -59,12 +59,12 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 // 22 open, 80 open, 113 closed, 8080 filtered (silence), 8081 filtered (ICMP), 8082 closed.
 std::vector<Result> testnet_syn(std::string_view host = "198.18.0.2") {
-    return {result(host, 8081, "syn", PortState::Filtered, "admin-prohibited", 64),
-            result(host, 22, "syn", PortState::Open, "syn-ack", 64, 120),
-            result(host, 113, "syn", PortState::Closed, "reset", 64, 80),
-            result(host, 8080, "syn", PortState::Filtered, "no-response"),
-            result(host, 80, "syn", PortState::Open, "syn-ack", 64, 100),
-            result(host, 8082, "syn", PortState::Closed, "reset", 64, 100)};
+    return {result(host, 8081, "syn", State::Filtered, "admin-prohibited", 64),
+            result(host, 22, "syn", State::Open, "syn-ack", 64, 120),
+            result(host, 113, "syn", State::Closed, "reset", 64, 80),
+            result(host, 8080, "syn", State::Filtered, "no-response"),
+            result(host, 80, "syn", State::Open, "syn-ack", 64, 100),
+            result(host, 8082, "syn", State::Closed, "reset", 64, 100)};
 }
 const std::vector<std::uint16_t> kTestnetTcp{22, 80, 113, 8080, 8081, 8082};
 
@@ -72,8 +72,8 @@ const std::vector<std::uint16_t> kTestnetTcp{22, 80, 113, 8080, 8081, 8082};
 std::vector<Result> many_closed(std::string_view host = "198.18.0.2") {
     std::vector<Result> out;
     for (std::uint16_t p = 40; p >= 1; --p)
-        out.push_back(p == 22 ? result(host, p, "syn", PortState::Open, "syn-ack", 64)
-                              : result(host, p, "syn", PortState::Closed, "reset", 64));
+        out.push_back(p == 22 ? result(host, p, "syn", State::Open, "syn-ack", 64)
+                              : result(host, p, "syn", State::Closed, "reset", 64));
     return out;
 }
 std::vector<std::uint16_t> range(std::uint16_t lo, std::uint16_t hi) {
@@ -157,15 +157,15 @@ TEST(OutputText, PortRanges) {
 }
 
 TEST(OutputText, IgnoredStates) {
-    EXPECT_FALSE(ignored_state(PortState::Closed, 25, false));
-    EXPECT_TRUE(ignored_state(PortState::Closed, 26, false));
-    EXPECT_TRUE(ignored_state(PortState::OpenFiltered, 1000, false));
-    EXPECT_FALSE(ignored_state(PortState::Open, 65535, false));
+    EXPECT_FALSE(ignored_state(State::Closed, 25, false));
+    EXPECT_TRUE(ignored_state(State::Closed, 26, false));
+    EXPECT_TRUE(ignored_state(State::OpenFiltered, 1000, false));
+    EXPECT_FALSE(ignored_state(State::Open, 65535, false));
     // --open: whatever may not be open goes, however few.
-    EXPECT_TRUE(ignored_state(PortState::Closed, 1, true));
-    EXPECT_TRUE(ignored_state(PortState::Filtered, 1, true));
-    EXPECT_FALSE(ignored_state(PortState::OpenFiltered, 1, true));
-    EXPECT_FALSE(ignored_state(PortState::Unfiltered, 1, true));
+    EXPECT_TRUE(ignored_state(State::Closed, 1, true));
+    EXPECT_TRUE(ignored_state(State::Filtered, 1, true));
+    EXPECT_FALSE(ignored_state(State::OpenFiltered, 1, true));
+    EXPECT_FALSE(ignored_state(State::Unfiltered, 1, true));
 }
 
 TEST(OutputText, AlignColumns) {
@@ -220,7 +220,7 @@ TEST_F(OutputTest, XmlDocument) {
 TEST_F(OutputTest, XmlEscapesTheCommandLine) {
     ScanInfo info = scan_info({technique("syn", {22})});
     info.command_line = "scanfw --plugin syn \"<a&b>\" 'q' \x01 \xff";
-    const std::string xml = run_xml(info, {result("198.18.0.2", 22, "syn", PortState::Open, "syn-ack")},
+    const std::string xml = run_xml(info, {result("198.18.0.2", 22, "syn", State::Open, "syn-ack")},
                                                false);
     EXPECT_THAT(xml, HasSubstr(R"(args="scanfw --plugin syn &quot;&lt;a&amp;b&gt;&quot; &apos;q&apos; ? ?")"));
     // The comment repeats the command line without "--", which XML comments cannot hold.
@@ -232,8 +232,8 @@ TEST_F(OutputTest, XmlEscapesTheCommandLine) {
 
 TEST_F(OutputTest, XmlSummarisesExtraports) {
     std::vector<Result> results = many_closed();
-    results.push_back(result("198.18.0.2", 8080, "syn", PortState::Filtered, "no-response"));
-    results.push_back(result("198.18.0.2", 8081, "syn", PortState::Filtered, "admin-prohibited", 64));
+    results.push_back(result("198.18.0.2", 8080, "syn", State::Filtered, "no-response"));
+    results.push_back(result("198.18.0.2", 8081, "syn", State::Filtered, "admin-prohibited", 64));
     std::vector<std::uint16_t> ports = range(1, 40);
     ports.insert(ports.end(), {8080, 8081});
     const std::string xml = run_xml(scan_info({technique("syn", ports)}), results, false);
@@ -253,8 +253,8 @@ TEST_F(OutputTest, XmlIpv6Address) {
 
 TEST_F(OutputTest, XmlOneHostForTcpAndUdpTechniques) {
     std::vector<Result> results = testnet_syn();
-    results.push_back(result("198.18.0.2", 53, "udp", PortState::Open, "udp-response", 64));
-    results.push_back(result("198.18.0.2", 161, "udp", PortState::OpenFiltered, "no-response"));
+    results.push_back(result("198.18.0.2", 53, "udp", State::Open, "udp-response", 64));
+    results.push_back(result("198.18.0.2", 161, "udp", State::OpenFiltered, "no-response"));
     const std::string xml = run_xml(
         scan_info({technique("syn", kTestnetTcp), technique("udp", {53, 161})}), results, false);
     EXPECT_THAT(xml, HasSubstr(R"(<scaninfo type="udp" protocol="udp" numservices="2" services="53,161"/>)"));
@@ -269,7 +269,7 @@ TEST_F(OutputTest, XmlOneHostForTcpAndUdpTechniques) {
 TEST_F(OutputTest, XmlOneHostPerTechniqueWhenTheyShareAProtocol) {
     std::vector<Result> results = testnet_syn();
     for (std::uint16_t p : kTestnetTcp)
-        results.push_back(result("198.18.0.2", p, "ack", PortState::Unfiltered, "reset"));
+        results.push_back(result("198.18.0.2", p, "ack", State::Unfiltered, "reset"));
     const std::string xml = run_xml(
         scan_info({technique("syn", kTestnetTcp), technique("ack", kTestnetTcp)}), results, false);
     EXPECT_THAT(xml, HasSubstr(R"(comment="syn scan"><status state="up")"));
@@ -315,9 +315,9 @@ TEST_F(OutputTest, XmlOpenOnly) {
     std::vector<Result> results = testnet_syn();
     const auto closed_host = testnet_syn("198.18.0.3");
     for (const auto& r : closed_host)
-        if (r.state != PortState::Open) results.push_back(r);
-    results.push_back(result("198.18.0.3", 22, "syn", PortState::Closed, "reset", 64));
-    results.push_back(result("198.18.0.3", 80, "syn", PortState::Closed, "reset", 64));
+        if (r.state != State::Open) results.push_back(r);
+    results.push_back(result("198.18.0.3", 22, "syn", State::Closed, "reset", 64));
+    results.push_back(result("198.18.0.3", 80, "syn", State::Closed, "reset", 64));
     const std::string xml = run_xml(scan_info({technique("syn", kTestnetTcp)}, 2), results, true);
     // Closed and filtered go to extraports, however few; a host without open ports is left out.
     EXPECT_THAT(xml, HasSubstr("<ports><extraports state=\"closed\" count=\"2\">\n"
@@ -375,7 +375,7 @@ TEST_F(OutputTest, GrepableHasRoomForOneIgnoredStateOnly) {
 
 TEST_F(OutputTest, GrepableNamesTheTechniqueWhenTheyShareAProtocol) {
     std::vector<Result> results = testnet_syn();
-    for (std::uint16_t p : kTestnetTcp) results.push_back(result("198.18.0.2", p, "fin", PortState::Closed, "reset"));
+    for (std::uint16_t p : kTestnetTcp) results.push_back(result("198.18.0.2", p, "fin", State::Closed, "reset"));
     const auto lines = lines_of(run_new<GrepableOutput>(
         scan_info({technique("syn", kTestnetTcp), technique("fin", kTestnetTcp)}), results, false));
     ASSERT_EQ(lines.size(), 6u);
@@ -418,7 +418,7 @@ TEST_F(OutputTest, NormalNotShown) {
 TEST_F(OutputTest, NormalAllPortsIgnored) {
     std::vector<Result> results;
     for (std::uint16_t p = 1; p <= 30; ++p)
-        results.push_back(result("198.18.0.2", p, "ack", PortState::Unfiltered, "reset"));
+        results.push_back(result("198.18.0.2", p, "ack", State::Unfiltered, "reset"));
     const std::string text =
         run_new<NormalOutput>(scan_info({technique("ack", range(1, 30))}), results, DisplayOptions{});
     EXPECT_THAT(text, HasSubstr("Host is up.\nAll 30 scanned ports on 198.18.0.2 are in ignored states.\n"
@@ -480,7 +480,7 @@ TEST_F(OutputTest, TableOpenOnly) {
     ASSERT_NE(f, nullptr);
     TableOutput table(f, DisplayOptions{.open_only = true});
     std::vector<Result> results = testnet_syn();
-    for (std::uint16_t p : kTestnetTcp) results.push_back(result("198.18.0.3", p, "syn", PortState::Closed, "reset"));
+    for (std::uint16_t p : kTestnetTcp) results.push_back(result("198.18.0.3", p, "syn", State::Closed, "reset"));
     table.begin(scan_info({technique("syn", kTestnetTcp)}, 2));
     for (const auto& r : results) table.on_result(r);
     table.end(ScanSummary{2, results.size(), 1.0, false});

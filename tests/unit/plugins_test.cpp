@@ -1,6 +1,6 @@
 // The loader: the real plugins load; files that are not plugins, or not for this
-// API version, are refused with an error naming the file; a throwing plugin is
-// reported by name.
+// API version, are refused with an error naming the file; options are checked against
+// their declared types; a throwing plugin is reported by name.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -25,27 +25,42 @@ std::string load_error(const std::filesystem::path& file) {
     }
     return "loaded";
 }
+
+std::string configure_error(const char* plugin, const std::vector<OptionSetting>& settings) {
+    PluginRegistry registry({SCANFW_TEST_PLUGIN_DIR});
+    try {
+        registry.load(plugin)->configure(settings);
+    } catch (const PluginError& e) {
+        return e.what();
+    }
+    return "configured";
+}
 }  // namespace
 
-TEST(PluginLoader, FindsAllEightTechniquesEachInItsOwnFile) {
+TEST(PluginLoader, FindsEveryTechniqueEachInItsOwnFile) {
     PluginRegistry registry({SCANFW_TEST_PLUGIN_DIR});
-    std::vector<std::string> errors;
-    const auto plugins = registry.load_all(errors);
-    EXPECT_TRUE(errors.empty()) << errors.front();
-    std::set<std::string> names, files;
-    for (const auto& p : plugins) {
-        names.insert(p->name());
-        files.insert(p->file().string());
-        EXPECT_EQ(p->file().filename().string(), p->name() + ".so");
+    std::set<std::string> names;
+    for (const auto& e : registry.load_all()) {
+        ASSERT_TRUE(e.plugin) << e.error;
+        names.insert(e.plugin->name());
+        EXPECT_EQ(e.file.filename().string(), e.plugin->name() + ".so");
+        EXPECT_FALSE(e.shadowed);
     }
-    EXPECT_EQ(names, (std::set<std::string>{"ack", "connect", "fin", "null", "syn", "udp", "window", "xmas"}));
-    EXPECT_EQ(files.size(), 8u);
+    for (const char* n : {"ack", "connect", "fin", "null", "syn", "udp", "window", "xmas", "maimon", "scanflags", "ipproto"})
+        EXPECT_TRUE(names.count(n)) << n;
 }
 
-TEST(PluginLoader, RefusesAnotherApiVersion) {
+TEST(PluginLoader, RefusesAnotherApiVersionNamingBoth) {
     const auto err = load_error(kFixtures / "wrongapi.so");
     EXPECT_THAT(err, HasSubstr("wrongapi.so"));
-    EXPECT_THAT(err, HasSubstr("API version 999"));
+    EXPECT_THAT(err, HasSubstr("built for plugin API version 999, this scanfw has version 2"));
+}
+
+TEST(PluginLoader, RefusesAVersionOnePluginAndSaysHowToMendIt) {
+    // tests/fixtures/v1_plugin.cpp: the 0.1.0 README's plugin, built against API 1.
+    const auto err = load_error(kFixtures / "oldapi.so");
+    EXPECT_THAT(err, HasSubstr("oldapi.so: built for plugin API version 1, this scanfw has version 2"));
+    EXPECT_THAT(err, HasSubstr("rebuild it"));
 }
 
 TEST(PluginLoader, RefusesASharedObjectWithoutTheSymbols) {
@@ -54,22 +69,36 @@ TEST(PluginLoader, RefusesASharedObjectWithoutTheSymbols) {
     EXPECT_THAT(err, HasSubstr("not a scanfw plugin"));
 }
 
-TEST(PluginLoader, RefusesAFileThatIsNotASharedObject) {
+TEST(PluginLoader, SaysAFileThatIsNotASharedObjectIsNotOne) {
     const auto err = load_error(kFixtures / "notelf.so");
-    EXPECT_THAT(err, HasSubstr("notelf.so"));
-    EXPECT_THAT(err, HasSubstr("cannot load"));
+    EXPECT_THAT(err, HasSubstr("notelf.so: not a shared object"));
+    EXPECT_THAT(err, ::testing::Not(HasSubstr("Bad file descriptor")));
 }
 
 TEST(PluginLoader, RefusesAPluginWhoseNameIsNotItsFileName) {
     EXPECT_THAT(load_error(kFixtures / "misnamed.so"), HasSubstr("calls itself 'othername'"));
 }
 
-TEST(PluginLoader, ListingGoesOnPastBadFiles) {
-    PluginRegistry registry({kFixtures, SCANFW_TEST_PLUGIN_DIR});
-    std::vector<std::string> errors;
-    const auto plugins = registry.load_all(errors);
-    EXPECT_EQ(plugins.size(), 8u + 1u);  // the eight, and the fixture that only throws later
-    EXPECT_EQ(errors.size(), 4u);
+TEST(PluginLoader, ListingShowsBrokenFilesBesideGoodOnesOfTheSameName) {
+    // A broken syn.so in an earlier folder: both are listed, the broken one with its
+    // error, the good one marked shadowed.
+    const auto dir = std::filesystem::temp_directory_path() / ("scanfw-shadow-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(kFixtures / "notelf.so", dir / "syn.so", std::filesystem::copy_options::overwrite_existing);
+    PluginRegistry registry({dir, SCANFW_TEST_PLUGIN_DIR});
+    int broken = 0, shadowed_good = 0;
+    for (const auto& e : registry.load_all()) {
+        if (e.file.stem() != "syn") continue;
+        if (!e.plugin) {
+            ++broken;
+            EXPECT_THAT(e.error, HasSubstr("not a shared object"));
+        } else if (e.shadowed) {
+            ++shadowed_good;
+        }
+    }
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(broken, 1);
+    EXPECT_EQ(shadowed_good, 1);
 }
 
 TEST(PluginLoader, NamesAreNotPaths) {
@@ -84,8 +113,12 @@ TEST(PluginLoader, NamesAreNotPaths) {
     }
 }
 
+TEST(PluginLoader, AMissingPluginDirIsAnError) {
+    EXPECT_THROW(PluginRegistry::search_path({"/nonexistent/plugins"}), std::exception);
+}
+
 TEST(PluginLoader, AnExceptionInsideAPluginIsReportedWithItsName) {
-    const auto p = load_plugin_file(kFixtures / "throws.so");
+    const auto p = load_plugin_file(kFixtures / "throws.so")->configure();
     try {
         p->classify(Reply{});
         FAIL();
@@ -93,7 +126,29 @@ TEST(PluginLoader, AnExceptionInsideAPluginIsReportedWithItsName) {
         EXPECT_THAT(e.what(), HasSubstr("plugin 'throws'"));
         EXPECT_THAT(e.what(), HasSubstr("fixture classify failure"));
     }
-    EXPECT_THROW(p->probe(1), PluginFailure);
+    ProbeContext ctx;
+    std::uint8_t buf[64];
+    EXPECT_THROW(p->probe(ctx, buf), PluginFailure);
+}
+
+TEST(PluginOptions, AreCheckedAgainstTheirDeclaredTypes) {
+    EXPECT_EQ(configure_error("scanflags", {{"flags", "FINACK", "--plugin-arg"}}), "configured");
+    EXPECT_THAT(configure_error("scanflags", {{"flgs", "FIN", "--plugin-arg"}}),
+                HasSubstr("--plugin-arg: plugin 'scanflags' has no option 'flgs' (it has: flags, as)"));
+    EXPECT_THAT(configure_error("syn", {{"flags", "FIN", "p.yaml:3:5"}}),
+                HasSubstr("p.yaml:3:5: plugin 'syn' has no option 'flags' (it takes none)"));
+    EXPECT_THAT(configure_error("scanflags", {{"flags", "BOGUS", "p.yaml:4:20"}}),
+                HasSubstr("p.yaml:4:20: plugin 'scanflags', option 'flags': 'BOGUS': no TCP flag called 'BOG'"));
+}
+
+TEST(PluginOptions, DefaultsAndTypedValuesReachTheTechnique) {
+    PluginRegistry registry({SCANFW_TEST_PLUGIN_DIR});
+    const auto p = registry.load("scanflags");
+    ASSERT_EQ(p->options().size(), 2u);
+    EXPECT_EQ(p->options()[0].name, "flags");
+    const auto t = p->configure({{"as", "ack", "test"}});
+    EXPECT_EQ(t->options().text("flags"), "SYN");
+    EXPECT_EQ(t->options().text("as"), "ack");
 }
 
 TEST(PluginLoader, RefusesGroupWritablePluginsWhenRoot) {

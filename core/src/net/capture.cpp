@@ -1,7 +1,9 @@
 #include "net/capture.hpp"
 
 #include <linux/if_packet.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,26 +12,35 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "scan/engine.hpp"
+#include "common/errors.hpp"
+#include "scanfw/wire.hpp"
 
 namespace scanfw {
 
 namespace {
-constexpr int kSnapLen = 256;  // headers and a quoted header are all we read
-// The kernel's ring: up to about 100,000 replies of slack, less for a small scan
-// (the kernel takes about 1 ms per MiB to set it up).
+// The kernel's ring: up to about 100,000 answers of slack, less for a small scan (the
+// kernel takes about 1 ms per MiB to set it up).
 constexpr std::uint64_t kMaxBufferBytes = 16 << 20, kMinBufferBytes = 1 << 20, kBytesPerAnswer = 256;
 // Answers come in blocks, a block at the latest this long after its first packet:
 // the capture's share of every measured round trip.
 constexpr int kPollMs = 1;
+constexpr std::size_t kCookedHeader = 16;  // Linux cooked capture (v1)
 
-// Only packets coming in: TCP or UDP to one of our source ports, or a destination
-// unreachable (ICMP type 3, ICMPv6 type 1).
-std::string capture_filter() {
-    return fmt::format(
-        "inbound and (((tcp or udp) and dst portrange {}-{}) or (icmp and icmp[icmptype] == icmp-unreach) or "
-        "(icmp6 and ip6[40] == 1))",
-        kSourcePortBase, kSourcePortBase + kSourcePortCount - 1);
+// What each kind of reply is made of, in the packet that carries it.
+void fill(Answer& a, const Received& r, Reply::Kind kind) {
+    Reply& f = a.fields;
+    f.kind = kind;
+    f.ttl = r.ttl;
+    f.ip_protocol = r.protocol;
+    f.tcp_flags = r.tcp_flags;
+    f.tcp_window = r.tcp_window;
+    f.icmp_type = r.icmp_type;
+    f.icmp_code = r.icmp_code;
+    f.unreach = r.unreach;
+    if (kind == Reply::Kind::IcmpError) f.ip_protocol = r.quoted.protocol;
+    a.transport = r.transport_off;
+    a.payload = r.payload_off;
+    a.quoted = r.what == Received::What::IcmpError ? r.quoted_off : 0;
 }
 }  // namespace
 
@@ -37,7 +48,7 @@ Capture::Capture(std::uint64_t probes) {
     char err[PCAP_ERRBUF_SIZE] = {};
     pcap_ = pcap_create("any", err);
     if (!pcap_) throw RuntimeError(fmt::format("cannot open packet capture: {}", err));
-    pcap_set_snaplen(pcap_, kSnapLen);
+    pcap_set_snaplen(pcap_, static_cast<int>(kSnapLen + kCookedHeader));
     pcap_set_promisc(pcap_, 0);
     pcap_set_immediate_mode(pcap_, 0);  // packets come in blocks, every kPollMs at the latest
     pcap_set_buffer_size(pcap_, static_cast<int>(std::clamp(probes * kBytesPerAnswer, kMinBufferBytes, kMaxBufferBytes)));
@@ -53,33 +64,41 @@ Capture::Capture(std::uint64_t probes) {
         pcap_close(pcap_);
         throw RuntimeError(fmt::format("packet capture: cannot use Linux cooked headers: {}", why));
     }
-    link_header_ = 16;
     // Only what comes in: without this the kernel hands the socket every probe we
     // send, for the filter to drop (Linux 4.20+; older kernels just filter).
     const int one = 1;
     if (setsockopt(pcap_fileno(pcap_), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
         spdlog::debug("packet capture: cannot ignore outgoing packets: {}", std::strerror(errno));
-    bpf_program prog{};
-    const std::string filter = capture_filter();
-    if (pcap_compile(pcap_, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(pcap_, &prog) != 0) {
-        const std::string why = pcap_geterr(pcap_);
-        pcap_freecode(&prog);
-        pcap_close(pcap_);
-        throw RuntimeError(fmt::format("packet capture filter '{}': {}", filter, why));
+    // Nothing passes until start() sets the scan's filter.
+    bpf_program none{};
+    if (pcap_compile(pcap_, &none, "less 1", 1, PCAP_NETMASK_UNKNOWN) == 0) {
+        pcap_setfilter(pcap_, &none);
+        pcap_freecode(&none);
     }
-    pcap_freecode(&prog);
-    spdlog::debug("capture on 'any' with filter: {}", filter);
+    event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (event_fd_ < 0) {
+        pcap_close(pcap_);
+        throw RuntimeError(fmt::format("eventfd: {}", std::strerror(errno)));
+    }
 }
 
 Capture::~Capture() {
     stop();
     if (pcap_) pcap_close(pcap_);
+    if (event_fd_ >= 0) close(event_fd_);
 }
 
-void Capture::start(Protocol proto, const Tagger& tagger) {
+void Capture::start(const std::string& filter, const Matcher& matcher) {
     stop();
-    proto_ = proto;
-    tagger_ = &tagger;
+    bpf_program prog{};
+    if (pcap_compile(pcap_, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(pcap_, &prog) != 0) {
+        const std::string why = pcap_geterr(pcap_);
+        pcap_freecode(&prog);
+        throw RuntimeError(fmt::format("packet capture filter '{}': {}", filter, why));
+    }
+    pcap_freecode(&prog);
+    spdlog::debug("capture on 'any' with filter: {}", filter);
+    matcher_ = &matcher;
     {
         std::lock_guard lock(mu_);
         queue_.clear();
@@ -104,40 +123,65 @@ void Capture::loop() {
     }
 }
 
-void Capture::on_packet(u_char* self, const pcap_pkthdr* h, const u_char* bytes) {
-    reinterpret_cast<Capture*>(self)->handle(bytes, h->caplen);
-}
-
-bool Capture::matches(const Answer& a, const ProbeTag& tag) {
-    if (a.our_port != tag.sport) return false;
-    if (a.proto == Protocol::Udp) return !a.quoted || a.quoted_ip_id == tag.ip_id;
-    if (a.quoted) return a.seq == tag.seq;
-    // RFC 793 resets and handshakes: an ACK acknowledges our sequence number (plus
-    // one for SYN or FIN); a reset without ACK carries our acknowledgement number.
-    const std::uint8_t f = a.reply.tcp_flags;
-    if (f & tcp_flag::ACK) return a.ack - tag.seq <= 1;
-    return (f & tcp_flag::RST) && a.seq == tag.ack;
-}
-
-void Capture::handle(const std::uint8_t* bytes, std::size_t len) {
-    ++seen_;
-    if (len <= static_cast<std::size_t>(link_header_)) return;
-    const std::uint16_t ethertype = static_cast<std::uint16_t>(bytes[14] << 8 | bytes[15]);
-    const std::span<const std::uint8_t> ip{bytes + link_header_, len - link_header_};
-    std::optional<Answer> answer;
-    if (ethertype == 0x0800) answer = parse_ipv4_answer(ip);
-    else if (ethertype == 0x86dd) answer = parse_ipv6_answer(ip);
-    if (!answer || answer->proto != proto_) return;
-    if (!matches(*answer, tagger_->tag(answer->target, answer->target_port))) {
-        spdlog::trace("ignored a packet from {} port {} to port {}: not an answer to this scan",
-                      answer->target.str(), answer->target_port, answer->our_port);
+void Capture::answers_of(std::span<const std::uint8_t> frame, const Matcher& matcher, std::vector<Answer>& out) {
+    if (frame.size() <= kCookedHeader) return;
+    const std::uint16_t ethertype = wire::get16(frame.data() + 14);
+    const auto packet = frame.subspan(kCookedHeader);
+    const auto received = parse_packet(packet, ethertype);
+    if (!received) return;
+    thread_local std::vector<Match> matches;
+    matches.clear();
+    matcher.match(*received, matches);
+    if (matches.empty()) {
+        spdlog::trace("ignored a packet from {}: it answers no probe of this scan", received->src.str());
         return;
     }
-    {
-        std::lock_guard lock(mu_);
-        queue_.push_back(*answer);
+    // The sender's link-layer address, when the frame has one of Ethernet's size.
+    std::optional<MacAddress> mac = received->link_addr;
+    if (!mac && wire::get16(frame.data() + 4) == 6) {
+        MacAddress m;
+        std::memcpy(m.data(), frame.data() + 6, 6);
+        mac = m;
     }
-    cv_.notify_one();
+    const std::size_t len = std::min<std::size_t>({packet.size(), kSnapLen, received->end ? received->end : packet.size()});
+    for (const Match& m : matches) {
+        Answer& a = out.emplace_back();
+        a.item = m.item;
+        a.ours = received->what == Received::What::IcmpError ? received->quoted.src : received->dst;
+        a.mac = mac;
+        fill(a, *received, m.kind);
+        a.len = static_cast<std::uint16_t>(len);
+        std::memcpy(a.bytes.data(), packet.data(), len);
+    }
+}
+
+void Capture::on_packet(u_char* self_ptr, const pcap_pkthdr* h, const u_char* bytes) {
+    auto* self = reinterpret_cast<Capture*>(self_ptr);
+    ++self->seen_;
+    self->scratch_.clear();
+    answers_of({bytes, h->caplen}, *self->matcher_, self->scratch_);
+    if (self->scratch_.empty()) return;
+    bool was_empty;
+    {
+        std::lock_guard lock(self->mu_);
+        was_empty = self->queue_.empty();
+        self->queue_.insert(self->queue_.end(), self->scratch_.begin(), self->scratch_.end());
+    }
+    if (was_empty) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto n = write(self->event_fd_, &one, sizeof one);
+    }
+}
+
+void Capture::take(std::vector<Answer>& out) {
+    std::uint64_t counter;
+    [[maybe_unused]] const auto n = read(event_fd_, &counter, sizeof counter);  // clears the wake-up
+    std::lock_guard lock(mu_);
+    if (out.empty()) out.swap(queue_);
+    else {
+        out.insert(out.end(), queue_.begin(), queue_.end());
+        queue_.clear();
+    }
 }
 
 std::uint64_t Capture::packets_dropped() const {

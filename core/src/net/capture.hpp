@@ -1,68 +1,60 @@
-// Capture of replies with libpcap, on its own thread. Packets are parsed and checked
-// against the probe tags as they arrive (statelessly); only answers to our probes
-// are queued for the engine.
+// Capture of answers with libpcap, on its own thread. Packets are parsed and matched to
+// the probes' tags as they arrive (statelessly); only answers to our probes are queued
+// for the engine, which an eventfd wakes.
 #pragma once
 
 #include <pcap/pcap.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "net/tag.hpp"
-#include "net/packet.hpp"
+#include "engine/io.hpp"
+#include "net/matcher.hpp"
 
 namespace scanfw {
 
 class Capture {
 public:
-    // Opens the capture (all interfaces) with a BPF filter that lets in only what can
-    // answer a probe, its buffer sized for about `probes` answers (a bigger buffer
-    // costs time to set up). Throws RuntimeError. Opened once, before privileges are dropped.
+    // Opens the capture on all interfaces, its kernel buffer sized for about `probes`
+    // answers (a bigger buffer costs time to set up). Throws RuntimeError. Opened
+    // once, before privileges are dropped; the filter is set later, by start().
     explicit Capture(std::uint64_t probes);
     ~Capture();
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
 
-    // Begins the capture thread for one technique's probes; stop() ends it.
-    void start(Protocol proto, const Tagger& tagger);
+    // Begins capturing what `filter` (BPF) lets in, matched by `matcher`.
+    void start(const std::string& filter, const Matcher& matcher);
     void stop();
 
-    // Moves the queued answers into `out` (cleared first). Waits until `deadline`
-    // when none are queued.
-    template <class TimePoint>
-    void take(std::vector<Answer>& out, TimePoint deadline) {
-        out.clear();
-        std::unique_lock lock(mu_);
-        if (queue_.empty()) cv_.wait_until(lock, deadline, [&] { return !queue_.empty(); });
-        out.swap(queue_);
-    }
+    // Appends the queued answers to `out`.
+    void take(std::vector<Answer>& out);
+    int event_fd() const { return event_fd_; }
 
     std::uint64_t packets_seen() const { return seen_; }
     std::uint64_t packets_dropped() const;
 
-    // Exposed for tests and fuzzing: does this answer carry our tag?
-    static bool matches(const Answer& a, const ProbeTag& tag);
+    // One captured frame (Linux cooked header v1) into answers: exposed for tests and
+    // fuzzing. Appends to `out`.
+    static void answers_of(std::span<const std::uint8_t> frame, const Matcher& matcher, std::vector<Answer>& out);
 
 private:
     static void on_packet(u_char* self, const pcap_pkthdr* h, const u_char* bytes);
-    void handle(const std::uint8_t* bytes, std::size_t len);
     void loop();
 
-    Protocol proto_ = Protocol::Tcp;
-    const Tagger* tagger_ = nullptr;
+    const Matcher* matcher_ = nullptr;
     pcap_t* pcap_ = nullptr;
-    int link_header_ = 0;  // bytes of link-layer header before IP
+    int event_fd_ = -1;
     std::thread thread_;
     std::atomic<bool> running_{false};
     std::atomic<std::uint64_t> seen_{0};
     std::mutex mu_;
-    std::condition_variable cv_;
     std::vector<Answer> queue_;
+    std::vector<Answer> scratch_;  // the capture thread's
 };
 
 }  // namespace scanfw

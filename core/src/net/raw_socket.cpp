@@ -11,7 +11,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "scan/engine.hpp"
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+
+#include "common/errors.hpp"
 
 namespace scanfw {
 
@@ -33,25 +36,11 @@ int open_raw(int family) {
 }
 }  // namespace
 
-sockaddr_storage socket_address(const IpAddress& a, std::uint16_t port, socklen_t& len) {
-    sockaddr_storage ss{};
-    if (a.family == Family::V4) {
-        auto& sa = reinterpret_cast<sockaddr_in&>(ss);
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(port);
-        std::memcpy(&sa.sin_addr, a.bytes.data(), 4);
-        len = sizeof(sockaddr_in);
-    } else {
-        auto& sa = reinterpret_cast<sockaddr_in6&>(ss);
-        sa.sin6_family = AF_INET6;
-        sa.sin6_port = htons(port);
-        std::memcpy(&sa.sin6_addr, a.bytes.data(), 16);
-        len = sizeof(sockaddr_in6);
-    }
-    return ss;
+RawSocket::RawSocket() : fd4_(open_raw(AF_INET)), fd6_(open_raw(AF_INET6)) {
+    // Protocol 0: this socket only sends, nothing is queued to it.
+    link_ = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (link_ < 0) spdlog::debug("no packet socket (ARP and neighbour discovery unavailable): {}", std::strerror(errno));
 }
-
-RawSocket::RawSocket() : fd4_(open_raw(AF_INET)), fd6_(open_raw(AF_INET6)) {}
 
 RawSocket::~RawSocket() {
     {
@@ -62,14 +51,31 @@ RawSocket::~RawSocket() {
     for (auto& t : threads_) t.join();
     if (fd4_ >= 0) close(fd4_);
     if (fd6_ >= 0) close(fd6_);
+    if (link_ >= 0) close(link_);
 }
 
-void RawSocket::commit(std::size_t len, const IpAddress& dst) {
+RawSocket::Mark RawSocket::commit(std::size_t len, const IpAddress& dst) {
     Batch& b = batches_[fill_];
     b.lengths[b.count] = len;
     socklen_t unused;
     b.addrs[b.count] = socket_address(dst, 0, unused);
-    ++b.count;
+    b.channels[b.count] = dst.family == Family::V4 ? Channel::V4 : Channel::V6;
+    return {batch_no_, static_cast<std::uint16_t>(b.count++)};
+}
+
+RawSocket::Mark RawSocket::commit_link(std::size_t len, int ifindex, std::uint16_t ethertype,
+                                       const std::array<std::uint8_t, 6>& mac) {
+    Batch& b = batches_[fill_];
+    b.lengths[b.count] = len;
+    b.addrs[b.count] = {};
+    auto& ll = reinterpret_cast<sockaddr_ll&>(b.addrs[b.count]);
+    ll.sll_family = AF_PACKET;
+    ll.sll_protocol = htons(ethertype);
+    ll.sll_ifindex = ifindex;
+    ll.sll_halen = 6;
+    std::memcpy(ll.sll_addr, mac.data(), 6);
+    b.channels[b.count] = Channel::Link;
+    return {batch_no_, static_cast<std::uint16_t>(b.count++)};
 }
 
 void RawSocket::flush() {
@@ -87,6 +93,7 @@ void RawSocket::flush() {
     }
     busy_[fill_] = true;
     queue_.push_back(fill_);
+    ++batch_no_;
     fill_ = (fill_ + 1) % kBatches;
     cv_.notify_all();
     cv_.wait(lock, [&] { return !busy_[fill_] || error_; });
@@ -117,14 +124,16 @@ void RawSocket::sender() {
 }
 
 void RawSocket::send_batch(Batch& b) {
-    // One sendmmsg per run of packets of the same family.
+    // One sendmmsg per run of packets of the same channel.
     std::size_t from = 0;
     while (from < b.count) {
-        const sa_family_t family = b.addrs[from].ss_family;
+        const Channel channel = b.channels[from];
         std::size_t to = from;
-        while (to < b.count && b.addrs[to].ss_family == family) ++to;
-        const int fd = family == AF_INET ? fd4_ : fd6_;
-        if (fd < 0) throw RuntimeError("cannot send IPv6 probes: this kernel has no IPv6");
+        while (to < b.count && b.channels[to] == channel) ++to;
+        const int fd = channel == Channel::V4 ? fd4_ : channel == Channel::V6 ? fd6_ : link_;
+        if (fd < 0)
+            throw RuntimeError(channel == Channel::V6 ? "cannot send IPv6 probes: this kernel has no IPv6"
+                                                      : "cannot send ARP or neighbour discovery: no packet socket");
         send_run(fd, b, from, to);
         from = to;
     }
@@ -139,8 +148,9 @@ void RawSocket::send_run(int fd, Batch& b, std::size_t from, std::size_t to) {
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_hdr.msg_name = &b.addrs[i];
-        msgs[i].msg_hdr.msg_namelen =
-            b.addrs[i].ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+        msgs[i].msg_hdr.msg_namelen = b.channels[i] == Channel::V4   ? sizeof(sockaddr_in)
+                                      : b.channels[i] == Channel::V6 ? sizeof(sockaddr_in6)
+                                                                     : sizeof(sockaddr_ll);
     }
     std::size_t done = from;
     int stalls = 0;
@@ -160,33 +170,6 @@ void RawSocket::send_run(int fd, Batch& b, std::size_t from, std::size_t to) {
         spdlog::debug("sendmmsg: {}; skipping one probe", std::strerror(errno));
         ++done;
     }
-}
-
-std::optional<IpAddress> SourceRoutes::source_for(const IpAddress& dst) {
-    // One route lookup per /24 (IPv4) or /64 (IPv6): neighbours share their route,
-    // and a scan of a million hosts should not make four system calls for each.
-    IpAddress block = dst;
-    if (block.family == Family::V4) block.bytes[3] = 0;
-    else std::fill(block.bytes.begin() + 8, block.bytes.end(), 0);
-    if (auto it = cache_.find(block); it != cache_.end()) return it->second;
-    const bool v4 = dst.family == Family::V4;
-    const int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return std::nullopt;
-    socklen_t len = 0;
-    sockaddr_storage sa = socket_address(dst, 9, len);
-    std::optional<IpAddress> src;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&sa), len) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
-        IpAddress a;
-        a.family = dst.family;
-        if (v4) std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in&>(sa).sin_addr, 4);
-        else std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6&>(sa).sin6_addr, 16);
-        src = a;
-    }
-    close(fd);
-    if (cache_.size() > 65536) cache_.clear();
-    if (src) cache_.emplace(block, *src);
-    return src;
 }
 
 }  // namespace scanfw

@@ -1,4 +1,5 @@
-// Raw IPv4/IPv6 sending in batches (sendmmsg), and the route's source address per target.
+// Raw IPv4/IPv6 packets and Ethernet frames (ARP, neighbour discovery), sent in
+// batches with sendmmsg.
 #pragma once
 
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include "common/address.hpp"
+#include "net/socket_address.hpp"
 #include "net/packet.hpp"
 
 namespace scanfw {
@@ -32,8 +34,12 @@ public:
     static constexpr std::size_t kBatch = 128;  // packets per sendmmsg
     static constexpr std::size_t kBatches = 8;  // handed over and not yet sent, at most
 
-    // Opens the IPv4 raw socket, and the IPv6 one where the kernel has IPv6.
-    // Throws RuntimeError (EPERM: needs CAP_NET_RAW).
+    // Where a packet goes: the IPv4 or IPv6 raw socket (we write the IP header), or
+    // the packet socket (the kernel writes the Ethernet header from a sockaddr_ll).
+    enum class Channel : std::uint8_t { V4, V6, Link };
+
+    // Opens the IPv4 raw socket, the IPv6 one where the kernel has IPv6, and a packet
+    // socket. Throws RuntimeError (EPERM: needs CAP_NET_RAW).
     RawSocket();
     ~RawSocket();
     RawSocket(const RawSocket&) = delete;
@@ -43,7 +49,14 @@ public:
     // queue to the sending thread (waiting while kBatches are still unsent).
     // flush() rethrows what sending failed with (RuntimeError).
     std::span<std::uint8_t> slot() { return batches_[fill_].buffers[batches_[fill_].count]; }
-    void commit(std::size_t len, const IpAddress& dst);
+    // Returns the packet's batch (a number that grows with every flush) and place in it:
+    // a batch leaves in one system call, in order.
+    struct Mark {
+        std::uint64_t batch;
+        std::uint16_t index;
+    };
+    Mark commit(std::size_t len, const IpAddress& dst);
+    Mark commit_link(std::size_t len, int ifindex, std::uint16_t ethertype, const std::array<std::uint8_t, 6>& mac);
     bool full() const { return batches_[fill_].count == kBatch; }
     void flush();
 
@@ -56,12 +69,14 @@ private:
         std::array<std::array<std::uint8_t, kMaxProbeSize>, kBatch> buffers{};
         std::array<std::size_t, kBatch> lengths{};
         std::array<sockaddr_storage, kBatch> addrs{};
+        std::array<Channel, kBatch> channels{};
     };
     void sender();
     void send_batch(Batch& b);
     void send_run(int fd, Batch& b, std::size_t from, std::size_t to);
 
-    int fd4_ = -1, fd6_ = -1;
+    int fd4_ = -1, fd6_ = -1, link_ = -1;
+    std::uint64_t batch_no_ = 1;  // of the batch being filled
     std::vector<Batch> batches_{kBatches};
     std::size_t fill_ = 0;  // the batch being filled
     std::mutex mu_;
@@ -73,18 +88,5 @@ private:
     std::atomic<std::uint64_t> sent_{0};
     std::vector<std::thread> threads_;
 };
-
-// The source address the kernel would use toward a target (a connected UDP socket's
-// local address), cached.
-class SourceRoutes {
-public:
-    std::optional<IpAddress> source_for(const IpAddress& dst);
-
-private:
-    absl::flat_hash_map<IpAddress, IpAddress, IpAddressHash> cache_;
-};
-
-// A socket address for an IP address and port.
-sockaddr_storage socket_address(const IpAddress& a, std::uint16_t port, socklen_t& len);
 
 }  // namespace scanfw

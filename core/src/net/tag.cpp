@@ -53,47 +53,30 @@ std::uint64_t siphash24(const SipKey& key, const void* data, std::size_t len) {
     return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
-ProbeTag Tagger::tag(const IpAddress& target, std::uint16_t port) const {
-    std::uint8_t buf[19];
-    buf[0] = static_cast<std::uint8_t>(target.family);
-    std::memcpy(buf + 1, target.bytes.data(), 16);
-    buf[17] = static_cast<std::uint8_t>(port >> 8);
-    buf[18] = static_cast<std::uint8_t>(port);
+ProbeTag Tagger::tag(std::uint16_t job, const IpAddress& ours, const IpAddress& target, std::uint16_t port) const {
+    std::uint8_t buf[38];
+    buf[0] = static_cast<std::uint8_t>(job >> 8);
+    buf[1] = static_cast<std::uint8_t>(job);
+    buf[2] = static_cast<std::uint8_t>(ours.family);
+    std::memcpy(buf + 3, ours.bytes.data(), 16);
+    buf[19] = static_cast<std::uint8_t>(target.family);
+    std::memcpy(buf + 20, target.bytes.data(), 16);
+    buf[36] = static_cast<std::uint8_t>(port >> 8);
+    buf[37] = static_cast<std::uint8_t>(port);
     const std::uint64_t h1 = siphash24(key_, buf, sizeof buf);
     buf[0] ^= 0x80;
     const std::uint64_t h2 = siphash24(key_, buf, sizeof buf);
+    ProbeTag t;
+    t.fields.sport = static_cast<std::uint16_t>(kSourcePortBase + (h2 >> 32) % kSourcePortCount);
+    t.fields.seq = static_cast<std::uint32_t>(h1);
+    t.fields.ack = static_cast<std::uint32_t>(h1 >> 32);
+    t.fields.icmp_id = static_cast<std::uint16_t>(h2 >> 16);
+    t.fields.icmp_seq = static_cast<std::uint16_t>(h1 >> 16);
     // Never IP id 0: the kernel replaces a zero id in a raw (IP_HDRINCL) packet with
     // one of its own, and the id quoted back in an ICMP error would then not match.
     const auto ip_id = static_cast<std::uint16_t>(h2);
-    return {static_cast<std::uint16_t>(kSourcePortBase + (h2 >> 32) % kSourcePortCount),
-            static_cast<std::uint32_t>(h1), static_cast<std::uint32_t>(h1 >> 32),
-            static_cast<std::uint16_t>(ip_id != 0 ? ip_id : 1)};
-}
-
-Permutation::Permutation(std::uint64_t n, const SipKey& key) : n_(n), key_(key) {
-    unsigned bits = 2;
-    while (bits < 64 && (std::uint64_t{1} << bits) < n) bits += 2;
-    half_bits_ = bits / 2;
-    half_mask_ = (std::uint64_t{1} << half_bits_) - 1;
-}
-
-std::uint64_t Permutation::encrypt(std::uint64_t x) const {
-    std::uint64_t left = x >> half_bits_, right = x & half_mask_;
-    for (std::uint64_t round = 0; round < 4; ++round) {
-        const std::uint64_t in[2] = {round, right};
-        const std::uint64_t f = siphash24(key_, in, sizeof in) & half_mask_;
-        const std::uint64_t next = left ^ f;
-        left = right;
-        right = next;
-    }
-    return (left << half_bits_) | right;
-}
-
-std::uint64_t Permutation::operator()(std::uint64_t i) const {
-    // Cycle walking: the domain is at most 4n, so this takes a few steps on average.
-    std::uint64_t x = encrypt(i);
-    while (x >= n_) x = encrypt(x);
-    return x;
+    t.ip_id = ip_id != 0 ? ip_id : 1;
+    return t;
 }
 
 }  // namespace scanfw

@@ -130,10 +130,10 @@ void HostReportOutput::report(const IpAddress& host, std::size_t group, Pending&
     std::sort(p.ports.begin(), p.ports.end(),
               [](const auto& a, const auto& b) { return std::tie(a.protocol, a.port) < std::tie(b.protocol, b.port); });
 
-    std::map<PortState, std::size_t> counts;
+    std::map<State, std::size_t> counts;
     for (const auto& port : p.ports) ++counts[port.state];
     // nmap's order for the summarised states.
-    for (PortState s : {PortState::Closed, PortState::Filtered, PortState::Unfiltered, PortState::OpenFiltered})
+    for (State s : {State::Closed, State::Filtered, State::Unfiltered, State::OpenFiltered})
         if (counts[s] > 0 && ignored_state(s, counts[s], open_only_)) h.extraports.push_back({s, counts[s], {}});
     for (const auto& port : p.ports) {
         const auto extra = std::find_if(h.extraports.begin(), h.extraports.end(),

@@ -14,30 +14,16 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "scan/engine.hpp"
+#include "common/errors.hpp"
 
 namespace scanfw {
 
-std::string_view state_name(PortState s) {
-    switch (s) {
-        case PortState::Open: return "open";
-        case PortState::Closed: return "closed";
-        case PortState::Filtered: return "filtered";
-        case PortState::Unfiltered: return "unfiltered";
-        case PortState::OpenFiltered: return "open|filtered";
-        case PortState::Undecided: break;
-    }
-    return "unknown";
+bool possibly_open(State s) {
+    return s == State::Open || s == State::OpenFiltered || s == State::Unfiltered;
 }
 
-std::string_view protocol_name(Protocol p) { return p == Protocol::Tcp ? "tcp" : "udp"; }
-
-bool possibly_open(PortState s) {
-    return s == PortState::Open || s == PortState::OpenFiltered || s == PortState::Unfiltered;
-}
-
-bool ignored_state(PortState s, std::size_t ports_in_state, bool open_only) {
-    if (s == PortState::Open) return false;
+bool ignored_state(State s, std::size_t ports_in_state, bool open_only) {
+    if (s == State::Open) return false;
     if (open_only && !possibly_open(s)) return true;
     return ports_in_state > 25;
 }
@@ -158,11 +144,10 @@ std::string align_columns(const std::vector<std::vector<std::string>>& rows) {
     return out;
 }
 
-ScanInfo make_scan_info(const std::vector<std::shared_ptr<const Plugin>>& plugins, const PortSpec& ports,
-                        std::uint64_t targets, std::string command_line) {
+ScanInfo make_scan_info(std::span<const Job> jobs, std::uint64_t targets, std::string command_line) {
     ScanInfo info;
-    for (const auto& p : plugins)
-        info.techniques.push_back({p->name(), p->info().protocol, ports.for_protocol(p->info().protocol)});
+    for (const auto& j : jobs)
+        if (j.info().kind == Kind::Port) info.techniques.push_back({j.name(), j.info().protocol, j.ports});
     info.command_line = std::move(command_line);
     info.targets = targets;
     return info;

@@ -16,9 +16,10 @@
 #include <absl/container/inlined_vector.h>
 
 #include "cli/config.hpp"
+#include "engine/item.hpp"
 #include "plugin/plugins.hpp"
 #include "targets/ports.hpp"
-#include "output/result.hpp"
+#include "common/result.hpp"
 
 namespace scanfw {
 
@@ -36,9 +37,8 @@ struct ScanInfo {
     std::uint64_t targets = 0;  // addresses to scan
 };
 
-// The ScanInfo of a scan with these plugins over these ports and targets.
-ScanInfo make_scan_info(const std::vector<std::shared_ptr<const Plugin>>& plugins, const PortSpec& ports,
-                        std::uint64_t targets, std::string command_line);
+// The ScanInfo of a scan with these port techniques and targets.
+ScanInfo make_scan_info(std::span<const Job> jobs, std::uint64_t targets, std::string command_line);
 
 struct ScanSummary {
     std::uint64_t hosts = 0;    // addresses scanned (the targets)
@@ -55,12 +55,12 @@ struct DisplayOptions {
 };
 
 // The states --open keeps, as nmap does: open, open|filtered and unfiltered.
-bool possibly_open(PortState s);
+bool possibly_open(State s);
 
 // nmap does not list a port whose state it summarises ("Not shown: 998 closed tcp
 // ports"): a non-open state held by more than 25 of a host's ports, or with --open
 // any state that is not possibly open.
-bool ignored_state(PortState s, std::size_t ports_in_state, bool open_only);
+bool ignored_state(State s, std::size_t ports_in_state, bool open_only);
 
 // The service name for a port from /etc/services, nullopt when it has none.
 std::optional<std::string> service_name(std::uint16_t port, Protocol proto);
@@ -118,7 +118,7 @@ private:
     OutputFile file_;
     bool open_only_;
     ScanInfo info_;
-    std::map<PortState, std::uint64_t> states_;
+    std::map<State, std::uint64_t> states_;
     std::chrono::steady_clock::time_point last_flush_{};
 };
 
@@ -139,13 +139,13 @@ private:
     struct Entry {  // one technique's result for a port that may be listed
         std::uint16_t port = 0;
         Protocol protocol = Protocol::Tcp;
-        PortState state = PortState::Undecided;
+        State state = State::Undecided;
         std::uint16_t technique = 0;
         std::string_view reason;
     };
     struct Tally {  // one technique's ports of one state on one host
         std::uint16_t technique = 0;
-        PortState state = PortState::Undecided;
+        State state = State::Undecided;
         std::uint32_t ports = 0;
         absl::InlinedVector<std::pair<std::string_view, std::uint32_t>, 1> reasons;  // and how many ports gave each
     };
@@ -154,8 +154,8 @@ private:
         absl::InlinedVector<Tally, 2> tallies;  // sorted by (technique, state) when printed
         bool responded = false;
     };
-    static const Tally* find_tally(const Host& host, std::size_t technique, PortState s);
-    bool hidden(const Host& host, std::size_t technique, PortState s) const;
+    static const Tally* find_tally(const Host& host, std::size_t technique, State s);
+    bool hidden(const Host& host, std::size_t technique, State s) const;
     void print_host(std::string& out, const IpAddress& addr, Host& host) const;
 
     std::FILE* out_;
@@ -171,7 +171,7 @@ struct HostReport {
     struct Port {
         std::uint16_t port = 0;
         Protocol protocol = Protocol::Tcp;
-        PortState state = PortState::Undecided;
+        State state = State::Undecided;
         std::uint8_t ttl = 0;
         std::string_view reason;
     };
@@ -181,7 +181,7 @@ struct HostReport {
         std::vector<std::uint16_t> ports;  // sorted
     };
     struct Extra {  // one ignored state
-        PortState state = PortState::Undecided;
+        State state = State::Undecided;
         std::size_t count = 0;
         std::vector<ExtraReason> reasons;  // most ports first
     };

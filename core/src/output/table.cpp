@@ -51,13 +51,13 @@ void TableOutput::on_result(const Result& r) {
     host.listed.push_back(Entry{r.port, r.protocol, r.state, t, r.reason});
 }
 
-const TableOutput::Tally* TableOutput::find_tally(const Host& host, std::size_t t, PortState s) {
+const TableOutput::Tally* TableOutput::find_tally(const Host& host, std::size_t t, State s) {
     for (const Tally& x : host.tallies)
         if (x.technique == t && x.state == s) return &x;
     return nullptr;
 }
 
-bool TableOutput::hidden(const Host& host, std::size_t t, PortState s) const {
+bool TableOutput::hidden(const Host& host, std::size_t t, State s) const {
     const Tally* tally = find_tally(host, t, s);
     return ignored_state(s, tally ? tally->ports : 0, display_.open_only);
 }
@@ -90,10 +90,10 @@ void TableOutput::print_host(std::string& out, const IpAddress& addr, Host& host
     // A cell that was summarised away shows its technique's summarised state, when
     // the technique has only one.
     auto only_hidden_state = [&](std::size_t t) {
-        std::optional<PortState> only;
+        std::optional<State> only;
         for (const Tally& tally : host.tallies)
             if (tally.technique == t && hidden(host, t, tally.state)) {
-                if (only) return std::optional<PortState>{};
+                if (only) return std::optional<State>{};
                 only = tally.state;
             }
         return only;
@@ -118,7 +118,7 @@ void TableOutput::print_host(std::string& out, const IpAddress& addr, Host& host
              ++i) {
             const Entry& e = host.listed[i];
             row.cells[e.technique] = &e;
-            if (e.state != PortState::Undecided && !hidden(host, e.technique, e.state)) hide = false;
+            if (e.state != State::Undecided && !hidden(host, e.technique, e.state)) hide = false;
         }
         if (!hide) shown.push_back(std::move(row));
     }
@@ -176,11 +176,11 @@ void TableOutput::print_host(std::string& out, const IpAddress& addr, Host& host
         } else {
             line.push_back(service);
             for (std::size_t t = 0; t < n; ++t) {
-                PortState state = row.cells[t] ? row.cells[t]->state : PortState::Undecided;
+                State state = row.cells[t] ? row.cells[t]->state : State::Undecided;
                 const std::string_view reason = row.cells[t] ? row.cells[t]->reason : std::string_view{};
-                if (state == PortState::Undecided && protocols_[t] == row.protocol)
+                if (state == State::Undecided && protocols_[t] == row.protocol)
                     if (const auto only = only_hidden_state(t)) state = *only;
-                if (state == PortState::Undecided) line.emplace_back("-");
+                if (state == State::Undecided) line.emplace_back("-");
                 else if (display_.show_reason && !reason.empty())
                     line.push_back(fmt::format("{} ({})", state_name(state), reason));
                 else line.emplace_back(state_name(state));

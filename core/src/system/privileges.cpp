@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "scan/engine.hpp"
+#include "common/errors.hpp"
 
 namespace scanfw {
 

@@ -1,5 +1,6 @@
-// The live progress line on stderr, for scans that take more than a second: percent
-// done, probes per second, replies, open ports found, time left. Only on a terminal,
+// The live progress line on stderr, for scans that take more than a second: one figure
+// for the whole scan (all techniques), probes per second, answers, open ports, time
+// left; once everything is sent, what is still waited for and why. Only on a terminal,
 // and not with --quiet.
 #pragma once
 
@@ -14,16 +15,25 @@ public:
     explicit Progress(bool enabled);
     ~Progress() { finish(); }
 
-    // From the engine: what it has done of the current technique.
-    void update(std::string_view technique, std::uint64_t done, std::uint64_t total, std::uint64_t probes,
-                std::uint64_t replies);
+    // What is being done, e.g. "discovery and syn, udp".
+    void set_label(std::string label) { label_ = std::move(label); }
+    // From the engine: items handed out of how many, probes sent, answers, items in
+    // flight, of which in doubt (ICMP rate limits) and waiting for an application.
+    void update(std::uint64_t done, std::uint64_t total, std::uint64_t probes, std::uint64_t answers,
+                std::size_t in_flight, std::size_t in_doubt, std::size_t waiting_app);
     void found_open() { ++open_; }
     void finish();  // clears the line
+
+    // The line itself, for tests.
+    static std::string line(std::string_view label, double fraction, double elapsed, double probes_per_s,
+                            std::uint64_t answers, std::uint64_t open, std::size_t in_flight, std::size_t in_doubt,
+                            std::size_t waiting_app);
 
 private:
     using Clock = std::chrono::steady_clock;
     bool enabled_;
     bool shown_ = false;
+    std::string label_;
     Clock::time_point start_ = Clock::now(), last_;
     std::uint64_t open_ = 0;
 };

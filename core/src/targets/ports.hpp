@@ -8,13 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/errors.hpp"
 #include "scanfw/plugin_api.hpp"
 
 namespace scanfw {
-
-struct InputError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 struct PortSpec {
     std::vector<std::uint16_t> tcp;  // sorted, unique

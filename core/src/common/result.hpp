@@ -1,0 +1,55 @@
+// What a scan concludes: one Result per (host, port, technique), and one HostStatus
+// per host (from host discovery, or "user-set" with -Pn), and where they go.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/address.hpp"
+#include "scanfw/plugin_api.hpp"
+
+namespace scanfw {
+
+struct Result {
+    IpAddress host;
+    std::uint16_t port = 0;            // or protocol number (Protocol::Ip)
+    Protocol protocol = Protocol::Tcp;  // Tcp, Udp or Ip
+    std::string_view technique;         // the plugin's name
+    State state = State::Undecided;
+    std::string_view reason;
+    std::uint8_t ttl = 0;      // of the reply; 0 when there was none
+    std::uint32_t rtt_us = 0;  // 0 when unknown
+};
+
+using MacAddress = std::array<std::uint8_t, 6>;
+
+// A host's status, before its ports. With -Pn every host is up, "user-set".
+struct HostStatus {
+    IpAddress host;
+    bool up = true;
+    std::string_view reason = "user-set";
+    std::uint8_t ttl = 0;
+    std::uint32_t rtt_us = 0;
+    std::optional<MacAddress> mac;  // a host on a local Ethernet segment
+    std::string hostname;            // the name the user gave, if any
+};
+
+// nmap's names: "open", "closed", "filtered", "unfiltered", "open|filtered", "up", "down".
+std::string_view state_name(State s);
+// "tcp", "udp", "ip" (and "icmp", "link" for host techniques).
+std::string_view protocol_name(Protocol p);
+// "9E:06:C8:D8:49:31", as nmap prints MAC addresses.
+std::string mac_text(const MacAddress& mac);
+
+// Receives results as they are decided.
+class ResultSink {
+public:
+    virtual ~ResultSink() = default;
+    virtual void on_host(const HostStatus&) {}
+    virtual void on_result(const Result& r) = 0;
+};
+
+}  // namespace scanfw

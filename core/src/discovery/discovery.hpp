@@ -1,0 +1,73 @@
+// Host discovery: which hosts are up, asked with host techniques (icmp-echo, arp, ...).
+// A host is up as soon as one probe says so: it is reported, handed to the port scan at
+// once and its other discovery probes are dropped; it is down when every probe
+// concluded down. Discovery and the port scan run in one engine, so a large sweep
+// and the scan of what it finds overlap.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
+#include "common/result.hpp"
+#include "engine/order.hpp"
+#include "engine/scheduler.hpp"
+#include "net/routes.hpp"
+
+namespace scanfw {
+
+class Discovery final : public ItemSink {
+public:
+    struct Hooks {
+        std::function<void(const IpAddress&)> up;        // a host found up: scan its ports
+        std::function<void(const Item&)> cancel;         // a discovery probe no longer needed
+        std::function<std::string(const IpAddress&)> name;  // the name the user gave, if any
+    };
+    // `items` hands out the discovery items (host x probe) of `host_jobs`.
+    Discovery(std::span<const Job> jobs, ItemSource& items, ResultSink& out, Routes& routes, Hooks hooks);
+
+    // Discovery's items, counted as they are handed out; items of hosts already up are
+    // passed over.
+    ItemSource& items() { return source_; }
+    bool done() const { return source_.finished() && hosts_.empty(); }
+
+    void on_item(const Job& job, const Item& item, const Verdict& verdict, const Outcome& outcome) override;
+    std::uint64_t up() const { return up_; }
+    std::uint64_t down() const { return down_; }
+
+private:
+    struct Host {  // not decided yet
+        std::uint32_t outstanding = 0;  // items handed out and not concluded
+        std::uint32_t concluded = 0;
+        std::string_view down_reason = "no-response";
+        std::uint8_t down_ttl = 0;
+    };
+    class Source final : public ItemSource {
+    public:
+        Source(Discovery& d, ItemSource& inner) : d_(d), inner_(inner) {}
+        bool next(Item& out) override;
+        bool finished() const override { return inner_.finished(); }
+        std::uint64_t position() const override { return inner_.position(); }
+        std::uint64_t total() const override { return inner_.total(); }
+
+    private:
+        Discovery& d_;
+        ItemSource& inner_;
+    };
+    void report_up(const Item& item, const Verdict& verdict, const Outcome& outcome);
+
+    std::span<const Job> jobs_;
+    ResultSink& out_;
+    Routes& routes_;
+    Hooks hooks_;
+    Source source_;
+    std::uint32_t per_host_ = 0;
+    absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;
+    absl::flat_hash_set<IpAddress, IpAddressHash> up_hosts_;  // found up in this chunk
+    std::uint64_t up_ = 0, down_ = 0;
+};
+
+}  // namespace scanfw

@@ -1,0 +1,368 @@
+#include "engine/scheduler.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "system/interrupt.hpp"
+
+namespace scanfw {
+
+namespace {
+// After an interrupt, how long answers to probes in flight are still waited for.
+constexpr auto kStopGrace = std::chrono::milliseconds(500);
+// The longest the loop sleeps when nothing is due (the rate is re-read after).
+constexpr auto kIdleWait = std::chrono::milliseconds(50);
+// Probes per loop turn: one send batch.
+constexpr std::size_t kBatch = 128;
+// A port asked this often in rounds without its silence ever being covered is given up
+// as silent (a host whose limiter never lets an error through again).
+constexpr int kMaxTries = 200;
+
+bool is_icmp_error(const Reply& r) {
+    return r.kind == Reply::Kind::IcmpError || (r.kind == Reply::Kind::Ip && r.unreach != Unreach::None);
+}
+}  // namespace
+
+// ---- Sources ---------------------------------------------------------------------
+
+std::size_t Sources::count(const IpAddress& host) {
+    if (const auto& pool = pool_.of(host.family); !pool.empty()) return pool.size();
+    return routes_.lookup(host) ? 1 : 0;
+}
+
+IpAddress Sources::get(const IpAddress& host, std::size_t index) {
+    if (const auto& pool = pool_.of(host.family); !pool.empty()) return pool[index % pool.size()];
+    return routes_.lookup(host)->source;
+}
+
+std::uint16_t Sources::index_of(const IpAddress& ours) const {
+    const int i = pool_.index_of(ours);
+    return i < 0 ? 0 : static_cast<std::uint16_t>(i);
+}
+
+Waiter poll_waiter(const TimeSource& time) {
+    return [&time](std::span<ProbeIo* const> ios, Clock::time_point until) {
+        pollfd fds[4];
+        nfds_t n = 0;
+        for (ProbeIo* io : ios)
+            if (n < 4) fds[n++] = {io->wait_fd(), POLLIN, 0};
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - time.now()).count();
+        poll(fds, n, static_cast<int>(std::clamp<long long>(left, 0, 1000)));
+    };
+}
+
+// ---- Scheduler ---------------------------------------------------------------------
+
+Scheduler::Scheduler(std::span<const Job> jobs, std::vector<ProbeIo*> io_of_job, ItemSource& items, Sources& sources,
+                     Knowledge& knowledge, const Timing& timing, ItemSink& sink, const TimeSource& time, Waiter wait,
+                     Progress* progress)
+    : jobs_(jobs), io_of_job_(std::move(io_of_job)), items_(items), sources_(sources), know_(knowledge),
+      timing_(timing), sink_(sink), time_(time), wait_(std::move(wait)), progress_(progress),
+      limiter_(timing.rate, time.now()), loss_(timing, time.now()) {
+    for (ProbeIo* io : io_of_job_)
+        if (io && std::find(ios_.begin(), ios_.end(), io) == ios_.end()) ios_.push_back(io);
+    for (const Job& job : jobs_) silence_.push_back(job.technique->classify(Reply{}));
+}
+
+std::uint64_t Scheduler::probes() const {
+    std::uint64_t n = 0;
+    for (const ProbeIo* io : ios_) n += io->sent();
+    return n;
+}
+
+std::uint16_t Scheduler::first_source(const Item& item, std::size_t n) const {
+    return static_cast<std::uint16_t>(n <= 1 ? 0 : ItemHash{}(item) % n);
+}
+
+void Scheduler::run() {
+    for (ProbeIo* io : ios_) io->begin(jobs_);
+    std::vector<std::pair<Item, std::uint16_t>> resends;
+    while (true) {
+        if (stop_requested()) {
+            drain_after_stop();
+            break;
+        }
+        Clock::time_point now = time_.now();
+        // Answers that came while the loop was busy first, so that none is taken for
+        // silence by expire().
+        take_answers(now);
+        const double rate = loss_.update(now, [&] {
+            std::uint64_t d = 0;
+            for (const ProbeIo* io : ios_) d += io->dropped();
+            return d;
+        });
+        limiter_.set_rate(rate);
+        expire(now);
+
+        std::size_t budget = limiter_.take(kBatch, now);
+        // Retransmissions first, then rounds of ports in doubt, then new items.
+        std::size_t r = 0;
+        for (; r < resend_.size() && budget > 0; ++r) {
+            const auto it = flights_.find(resend_[r]);
+            if (it == flights_.end()) continue;
+            const std::size_t n = std::max<std::size_t>(1, sources_.count(it->first.host));
+            if (!send_try(it->first, it->second, static_cast<std::uint16_t>((it->second.source + 1) % n), now)) break;
+            --budget;
+        }
+        resend_.erase(resend_.begin(), resend_.begin() + static_cast<std::ptrdiff_t>(r));
+        budget -= std::min(budget, send_rounds(now, budget));
+        while (budget > 0) {
+            Item item;
+            if (pending_) item = *pending_;
+            else if (!items_.next(item)) break;
+            pending_.reset();
+            if (!start(item, now)) {
+                pending_ = item;
+                break;
+            }
+            --budget;
+        }
+        flush_all();
+        if (items_.finished() && !pending_ && flights_.empty() && resend_.empty()) break;
+
+        // Answers already there (a connect() that finished at once) need no waiting.
+        take_answers(time_.now());
+        if (items_.finished() && !pending_ && flights_.empty() && resend_.empty()) break;
+        now = time_.now();
+        Clock::time_point wake = due_.empty() ? now + kIdleWait : due_.top().when;
+        wake = std::min(wake, know_.icmp.next_round_time());
+        if ((!items_.finished() && !pending_) || !resend_.empty()) wake = std::min(wake, limiter_.next_token(now));
+        if (pending_) wake = std::min(wake, now + std::chrono::milliseconds(1));
+        wake = std::min(wake, now + kIdleWait);
+        if (wake > now) wait_(ios_, wake);
+        report_progress(time_.now());
+    }
+    for (ProbeIo* io : ios_) io->end();
+    if (progress_) progress_->finish();
+}
+
+void Scheduler::flush_all() {
+    for (ProbeIo* io : ios_) io->flush();
+}
+
+bool Scheduler::start(const Item& item, Clock::time_point now) {
+    if (flights_.contains(item)) return true;  // the same target listed twice
+    const std::size_t n = sources_.count(item.host);
+    auto [it, added] = flights_.try_emplace(item);
+    if (n == 0) {
+        // The route went away since the targets were checked: a probe sent and lost.
+        spdlog::debug("no route to {}: its probes are lost", item.host.str());
+        it->second.tries = 1;
+        it->second.first_sent = it->second.sent = now;
+        due_.push({know_.rtt.check_at(item.host, now, now), item, 1});
+        return true;
+    }
+    if (!send_try(item, it->second, first_source(item, n), now)) {
+        flights_.erase(it);
+        return false;
+    }
+    return true;
+}
+
+bool Scheduler::send_try(const Item& item, Flight& f, std::uint16_t source, Clock::time_point now) {
+    ProbeIo* io = io_of_job_[item.job];
+    SendMark mark;
+    if (sources_.count(item.host) > 0) {
+        if (!io->send(jobs_[item.job], item, sources_.get(item.host, source), mark)) return false;
+    }
+    if (f.tries == 0) f.first_sent = now;
+    ++f.tries;
+    f.sent = now;
+    f.mark = mark;
+    f.source = source;
+    due_.push({know_.rtt.check_at(item.host, now, now), item, f.tries});
+    return true;
+}
+
+void Scheduler::take_answers(Clock::time_point now) {
+    answers_buf_.clear();
+    for (ProbeIo* io : ios_) io->take_ready(answers_buf_);
+    for (const Answer& a : answers_buf_) handle(a, now);
+    answers_ += answers_buf_.size();
+}
+
+void Scheduler::handle(const Answer& a, Clock::time_point now) {
+    auto it = flights_.find(a.item);
+    if (it == flights_.end()) return;  // late, duplicate, or for an item this run does not have
+    Flight& f = it->second;
+    const Job& job = jobs_[a.item.job];
+    const Reply reply = a.view();
+    const bool icmp_error = is_icmp_error(reply);
+    if (icmp_error) {
+        know_.icmp.error(a.item.host, sources_.index_of(a.ours), f.mark, f.sent, f.silent_before);
+        if (f.covered > 0) know_.icmp.covered_miss();
+    }
+    if (f.witness) {
+        know_.icmp.round_result(a.item.host, icmp_error, true, now);
+        flights_.erase(it);
+        return;
+    }
+    const Verdict v = job.technique->classify(reply);
+    if (v.state == State::Undecided) return;
+    if (icmp_error) know_.icmp.add_witness(a.item);
+    else loss_.answered(f.tries);
+    // Karn: first tries only. An application's answer says nothing of the kernel's
+    // round trip.
+    if (f.tries == 1 && !(job.app_answers && reply.kind == Reply::Kind::Udp))
+        know_.rtt.sample(a.item.host, now - f.sent);
+    if (f.in_round) know_.icmp.round_result(a.item.host, icmp_error, false, now);
+    Outcome o;
+    o.ttl = reply.ttl;
+    o.rtt_us = static_cast<std::uint32_t>(
+        std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(now - f.sent).count()));
+    o.mac = a.mac;
+    o.reply = &reply;
+    finish(it, v, o);
+}
+
+void Scheduler::expire(Clock::time_point now) {
+    while (!due_.empty() && due_.top().when <= now) {
+        const Due d = due_.top();
+        due_.pop();
+        auto it = flights_.find(d.item);
+        if (it == flights_.end() || it->second.tries != d.tries) continue;  // answered or resent
+        Flight& f = it->second;
+        if (f.final_at != Clock::time_point{}) {
+            if (now >= f.final_at) silence(it, now);
+            else due_.push({f.final_at, d.item, d.tries});
+            continue;
+        }
+        if (const auto check = know_.rtt.check_at(d.item.host, f.sent, now); check > now) {
+            due_.push({check, d.item, d.tries});
+            continue;
+        }
+        // This try went unanswered.
+        io_of_job_[d.item.job]->forget(d.item);
+        const IpAddress host = d.item.host;
+        if (f.witness) {
+            know_.icmp.round_result(host, false, true, now);
+            flights_.erase(it);
+            continue;
+        }
+        f.silent_before = true;
+        const Job& job = jobs_[d.item.job];
+        const bool limits = job.icmp_matters && !timing_.defeat_icmp_ratelimit;
+        if (limits && know_.icmp.covered(host, f.source, f.mark, f.sent, f.first_sent)) {
+            ++f.covered;
+            know_.icmp.counted_covered();
+        }
+        if (f.in_round) {
+            f.in_round = false;
+            know_.icmp.round_result(host, false, false, now);
+        }
+        if (!limits) {
+            if (f.tries < loss_.max_tries()) resend_.push_back(d.item);
+            else silence(it, now);
+        } else if (f.covered >= know_.icmp.needed(loss_) || f.tries >= kMaxTries) {
+            if (f.covered < know_.icmp.needed(loss_))
+                spdlog::warn("{} port {}: no ICMP error could be drawn from it after {} tries; taken as silent",
+                             host.str(), d.item.port, f.tries);
+            silence(it, now);
+        } else if (!f.in_doubt && f.tries < loss_.max_tries()) {
+            resend_.push_back(d.item);
+        } else {
+            f.in_doubt = true;
+            know_.icmp.enqueue(d.item, f.covered > 0, f.first_sent, now);
+        }
+    }
+}
+
+std::size_t Scheduler::send_rounds(Clock::time_point now, std::size_t budget) {
+    std::size_t sent = 0;
+    IcmpLimits::Round round;
+    while (budget > sent && know_.icmp.next_round(now, round)) {
+        const std::size_t n = std::max<std::size_t>(1, sources_.count(round.host));
+        const auto source = static_cast<std::uint16_t>((IpAddressHash{}(round.host) + round.number) % n);
+        // A round leaves in one batch of its own, in order.
+        flush_all();
+        for (const Item& item : round.items) {
+            auto it = flights_.find(item);
+            if (it == flights_.end()) {  // concluded meanwhile (a late answer)
+                know_.icmp.round_result(round.host, false, false, now);
+                continue;
+            }
+            it->second.in_round = true;
+            if (!send_try(item, it->second, source, now)) {
+                it->second.in_round = false;
+                know_.icmp.round_result(round.host, false, false, now);
+                know_.icmp.enqueue(item, it->second.covered > 0, it->second.first_sent, now);
+                continue;
+            }
+            ++sent;
+        }
+        if (round.witness) {
+            auto [it, added] = flights_.try_emplace(*round.witness);
+            if (added) {
+                it->second.witness = true;
+                if (send_try(*round.witness, it->second, source, now)) ++sent;
+                else {
+                    flights_.erase(it);
+                    know_.icmp.round_result(round.host, false, true, now);
+                }
+            } else {
+                know_.icmp.round_result(round.host, false, true, now);  // still in flight as itself
+            }
+        }
+        flush_all();
+    }
+    if (sent > budget) limiter_.spend(sent - budget, now);
+    return sent;
+}
+
+void Scheduler::silence(Flights::iterator it, Clock::time_point now) {
+    Flight& f = it->second;
+    const Job& job = jobs_[it->first.job];
+    // An application may still answer: silence is believed after its wait, counted
+    // from the first try, however fast the kernel's round trips are.
+    if (job.app_answers && f.final_at == Clock::time_point{}) {
+        const Clock::time_point until = f.first_sent + timing_.app_wait;
+        if (now < until) {
+            f.final_at = until;
+            due_.push({until, it->first, f.tries});
+            return;
+        }
+    }
+    finish(it, silence_[it->first.job], Outcome{});
+}
+
+void Scheduler::finish(Flights::iterator it, const Verdict& v, const Outcome& o) {
+    const Item item = it->first;
+    flights_.erase(it);
+    io_of_job_[item.job]->forget(item);
+    sink_.on_item(jobs_[item.job], item, v, o);
+}
+
+void Scheduler::cancel(const Item& item) {
+    const auto it = flights_.find(item);
+    if (it == flights_.end()) return;
+    if (it->second.in_round) know_.icmp.round_result(item.host, false, false, time_.now());
+    io_of_job_[item.job]->forget(item);
+    flights_.erase(it);
+}
+
+void Scheduler::drain_after_stop() {
+    flush_all();
+    const auto until = time_.now() + std::min<Clock::duration>(kStopGrace, timing_.max_timeout);
+    while (!flights_.empty() && time_.now() < until) {
+        take_answers(time_.now());
+        wait_(ios_, std::min(until, time_.now() + std::chrono::milliseconds(20)));
+    }
+    take_answers(time_.now());
+    spdlog::info("interrupted with {} probe(s) in flight", flights_.size());
+}
+
+void Scheduler::report_progress(Clock::time_point) {
+    if (!progress_) return;
+    std::size_t doubt = 0, waiting_app = 0;
+    if (items_.finished() && flights_.size() < 4096)
+        for (const auto& [item, f] : flights_) {
+            doubt += f.in_doubt;
+            waiting_app += f.final_at != Clock::time_point{};
+        }
+    progress_->update(items_.position(), items_.total(), probes(), answers_, flights_.size(), doubt, waiting_app);
+}
+
+}  // namespace scanfw

@@ -1,0 +1,113 @@
+#include "net/routes.hpp"
+
+#include <net/if.h>
+// after net/if.h: the linux headers would redefine what it declares
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if_arp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace scanfw {
+
+namespace {
+
+// An interface's hardware type and address from sysfs.
+void describe_interface(Route& r) {
+    char name[IF_NAMESIZE] = {};
+    if (!if_indextoname(static_cast<unsigned>(r.ifindex), name)) return;
+    r.ifname = name;
+    std::ifstream type(fmt::format("/sys/class/net/{}/type", name));
+    int t = 0;
+    if (type >> t) r.ethernet = t == ARPHRD_ETHER;
+    std::ifstream addr(fmt::format("/sys/class/net/{}/address", name));
+    std::string text;
+    if (r.ethernet && addr >> text) {
+        unsigned b[6] = {};
+        if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6)
+            for (int i = 0; i < 6; ++i) r.mac[i] = static_cast<std::uint8_t>(b[i]);
+        else r.ethernet = false;
+    }
+}
+
+}  // namespace
+
+std::optional<Route> kernel_route(const IpAddress& dst) {
+    const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return std::nullopt;
+    const bool v4 = dst.family == Family::V4;
+    const std::size_t alen = v4 ? 4 : 16;
+    struct {
+        nlmsghdr nh;
+        rtmsg rt;
+        char attrs[64];
+    } req{};
+    req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+    req.nh.nlmsg_type = RTM_GETROUTE;
+    req.nh.nlmsg_flags = NLM_F_REQUEST;
+    req.nh.nlmsg_seq = 1;
+    req.rt.rtm_family = v4 ? AF_INET : AF_INET6;
+    req.rt.rtm_dst_len = static_cast<unsigned char>(alen * 8);
+    auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
+    rta->rta_type = RTA_DST;
+    rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(alen));
+    std::memcpy(RTA_DATA(rta), dst.bytes.data(), alen);
+    req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+
+    std::optional<Route> out;
+    if (send(fd, &req, req.nh.nlmsg_len, 0) == static_cast<ssize_t>(req.nh.nlmsg_len)) {
+        alignas(nlmsghdr) char buf[8192];
+        const ssize_t n = recv(fd, buf, sizeof buf, 0);
+        unsigned remaining = n > 0 ? static_cast<unsigned>(n) : 0;
+        for (auto* nh = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nh, remaining); nh = NLMSG_NEXT(nh, remaining)) {
+            if (nh->nlmsg_type != RTM_NEWROUTE) break;
+            const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(nh));
+            if (rt->rtm_type != RTN_UNICAST && rt->rtm_type != RTN_LOCAL) break;
+            Route r;
+            r.source.family = dst.family;
+            bool have_source = false, gateway = false;
+            int len = static_cast<int>(RTM_PAYLOAD(nh));
+            for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                switch (a->rta_type) {
+                    case RTA_OIF: std::memcpy(&r.ifindex, RTA_DATA(a), sizeof(int)); break;
+                    case RTA_GATEWAY: gateway = true; break;
+                    case RTA_PREFSRC:
+                        if (RTA_PAYLOAD(a) == alen) {
+                            std::memcpy(r.source.bytes.data(), RTA_DATA(a), alen);
+                            have_source = true;
+                        }
+                        break;
+                    default: break;
+                }
+            }
+            r.on_link = !gateway && rt->rtm_type == RTN_UNICAST;
+            if (!have_source) break;
+            describe_interface(r);
+            out = r;
+            break;
+        }
+    }
+    close(fd);
+    return out;
+}
+
+std::optional<Route> Routes::lookup(const IpAddress& dst) {
+    // One lookup per /24 (IPv4) or /64 (IPv6): neighbours share their route, and a
+    // scan of a million hosts should not ask the kernel for each.
+    IpAddress block = dst;
+    if (block.family == Family::V4) block.bytes[3] = 0;
+    else std::fill(block.bytes.begin() + 8, block.bytes.end(), 0);
+    if (auto it = cache_.find(block); it != cache_.end()) return it->second;
+    auto r = kernel_route(dst);
+    if (cache_.size() > 65536) cache_.clear();
+    cache_.emplace(block, r);
+    return r;
+}
+
+}  // namespace scanfw

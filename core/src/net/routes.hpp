@@ -1,0 +1,48 @@
+// Routes as the kernel would take them (an RTM_GETROUTE per /24 or /64, cached): the
+// source address toward a target, and whether the target is on a local Ethernet
+// segment (no gateway, an Ethernet interface): then ARP or neighbour discovery reach
+// it, and its MAC address is its own.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+
+#include "common/address.hpp"
+#include "common/result.hpp"
+
+namespace scanfw {
+
+struct Route {
+    IpAddress source;      // the address the kernel would send from
+    int ifindex = 0;
+    std::string ifname;
+    bool on_link = false;   // no gateway between us and the target
+    bool ethernet = false;  // the interface carries Ethernet (ARP/ND work there)
+    MacAddress mac{};       // the interface's own MAC (ethernet only)
+    bool local_segment() const { return on_link && ethernet; }
+};
+
+class Routes {
+public:
+    // nullopt when there is no route (or it is unreachable/prohibited).
+    std::optional<Route> lookup(const IpAddress& dst);
+
+private:
+    absl::flat_hash_map<IpAddress, std::optional<Route>, IpAddressHash> cache_;  // by /24, /64
+};
+
+// One netlink route query, uncached. Exposed for tests.
+std::optional<Route> kernel_route(const IpAddress& dst);
+
+// Ranges of targets with no route, found before anything is sent, so that each is
+// reported once: "198.18.1.0 - 198.18.255.255: no route, skipped (65,280 addresses)".
+struct Unrouted {
+    IpAddress first, last;
+    std::uint64_t count = 0;
+};
+
+}  // namespace scanfw

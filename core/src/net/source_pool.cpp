@@ -1,0 +1,70 @@
+#include "net/source_pool.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "common/errors.hpp"
+#include "net/socket_address.hpp"
+#include "targets/targets.hpp"
+
+namespace scanfw {
+
+bool local_address(const IpAddress& a) {
+    const int fd = socket(a.family == Family::V4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    socklen_t len = 0;
+    const sockaddr_storage sa = socket_address(a, 0, len);
+    const bool ok = bind(fd, reinterpret_cast<const sockaddr*>(&sa), len) == 0;
+    close(fd);
+    return ok;
+}
+
+SourcePool SourcePool::parse(const std::vector<std::string>& specs) {
+    SourcePool pool;
+    for (const auto& list : specs) {
+        std::size_t pos = 0;
+        while (pos <= list.size()) {
+            const std::size_t comma = std::min(list.find(',', pos), list.size());
+            const std::string spec = list.substr(pos, comma - pos);
+            pos = comma + 1;
+            if (spec.empty()) continue;
+            TargetSet set;
+            set.set_resolve(false);
+            try {
+                set.add(spec);
+            } catch (const InputError& e) {
+                throw InputError(fmt::format("--source-ip {}: {}", spec, e.what()));
+            }
+            for (std::uint64_t i = 0; i < set.size(); ++i) {
+                const IpAddress a = set.at(i);
+                auto& list_of = a.family == Family::V4 ? pool.v4_ : pool.v6_;
+                if (pool.index_.contains(a)) continue;
+                if (list_of.size() >= kMaxAddresses)
+                    throw InputError(fmt::format("--source-ip: more than {} addresses of one family", kMaxAddresses));
+                if (!local_address(a)) {
+                    const bool v4 = a.family == Family::V4;
+                    throw InputError(fmt::format(
+                        "--source-ip {}: {} is not an address of this host; add it with `ip {}addr add {}/{} dev lo`, "
+                        "or route a whole prefix here with `ip {}route add local {} dev lo`",
+                        spec, a.str(), v4 ? "" : "-6 ", a.str(), v4 ? 32 : 128, v4 ? "" : "-6 ",
+                        v4 ? a.str() + "/24" : a.str() + "/64"));
+                }
+                pool.index_.emplace(a, static_cast<int>(list_of.size()));
+                list_of.push_back(a);
+            }
+        }
+    }
+    return pool;
+}
+
+int SourcePool::index_of(const IpAddress& a) const {
+    const auto it = index_.find(a);
+    return it == index_.end() ? -1 : it->second;
+}
+
+}  // namespace scanfw

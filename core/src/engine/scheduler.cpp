@@ -30,12 +30,14 @@ bool is_icmp_error(const Reply& r) {
 
 std::size_t Sources::count(const IpAddress& host) {
     if (const auto& pool = pool_.of(host.family); !pool.empty()) return pool.size();
-    return routes_.lookup(host) ? 1 : 0;
+    if (fixed_) return 1;
+    return routes_->lookup(host) ? 1 : 0;
 }
 
 IpAddress Sources::get(const IpAddress& host, std::size_t index) {
     if (const auto& pool = pool_.of(host.family); !pool.empty()) return pool[index % pool.size()];
-    return routes_.lookup(host)->source;
+    if (fixed_) return *fixed_;
+    return routes_->lookup(host)->source;
 }
 
 std::uint16_t Sources::index_of(const IpAddress& ours) const {
@@ -128,7 +130,9 @@ void Scheduler::run() {
         if (items_.finished() && !pending_ && flights_.empty() && resend_.empty()) break;
         now = time_.now();
         Clock::time_point wake = due_.empty() ? now + kIdleWait : due_.top().when;
-        wake = std::min(wake, know_.icmp.next_round_time());
+        // A round that is due waits for the rate's next token like any other send.
+        if (const auto round = know_.icmp.next_round_time(); round != Clock::time_point::max())
+            wake = std::min(wake, std::max(round, limiter_.next_token(now)));
         if ((!items_.finished() && !pending_) || !resend_.empty()) wake = std::min(wake, limiter_.next_token(now));
         if (pending_) wake = std::min(wake, now + std::chrono::milliseconds(1));
         wake = std::min(wake, now + kIdleWait);

@@ -64,7 +64,9 @@ struct Knowledge {
 // or the route's source address.
 class Sources {
 public:
-    Sources(Routes& routes, const SourcePool& pool) : routes_(routes), pool_(pool) {}
+    Sources(Routes& routes, const SourcePool& pool) : routes_(&routes), pool_(pool) {}
+    // Always `fixed` (or the pool's), whatever the routes: for the engine's tests.
+    Sources(const IpAddress& fixed, const SourcePool& pool) : pool_(pool), fixed_(fixed) {}
     // How many there are toward `host`; 0: no route there.
     std::size_t count(const IpAddress& host);
     IpAddress get(const IpAddress& host, std::size_t index);
@@ -72,8 +74,9 @@ public:
     bool pooled() const { return !pool_.empty(); }
 
 private:
-    Routes& routes_;
+    Routes* routes_ = nullptr;
     const SourcePool& pool_;
+    std::optional<IpAddress> fixed_;
 };
 
 // How the scheduler waits for answers: poll() on the I/Os in a real scan; the unit

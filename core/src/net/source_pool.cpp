@@ -62,6 +62,16 @@ SourcePool SourcePool::parse(const std::vector<std::string>& specs) {
     return pool;
 }
 
+SourcePool SourcePool::of_addresses(const std::vector<IpAddress>& addresses) {
+    SourcePool pool;
+    for (const auto& a : addresses) {
+        auto& list = a.family == Family::V4 ? pool.v4_ : pool.v6_;
+        pool.index_.emplace(a, static_cast<int>(list.size()));
+        list.push_back(a);
+    }
+    return pool;
+}
+
 int SourcePool::index_of(const IpAddress& a) const {
     const auto it = index_.find(a);
     return it == index_.end() ? -1 : it->second;

@@ -20,6 +20,9 @@ public:
     // throws InputError naming the first that does not and how to add it.
     static SourcePool parse(const std::vector<std::string>& specs);
 
+    // These addresses, unchecked: for tests.
+    static SourcePool of_addresses(const std::vector<IpAddress>& addresses);
+
     bool empty() const { return v4_.empty() && v6_.empty(); }
     const std::vector<IpAddress>& of(Family f) const { return f == Family::V4 ? v4_ : v6_; }
     // An address's place in of(its family), or -1.

@@ -131,6 +131,9 @@ struct Description {
     Kind kind = Kind::Port;
     Protocol protocol = Protocol::Tcp;
     Carrier carrier = Carrier::Packet;
+    // The target families it can probe (ARP: IPv4 only; neighbour discovery: IPv6 only).
+    bool ipv4 = true;
+    bool ipv6 = true;
     // An application answers these probes (a UDP service), not the target's kernel:
     // silence is believed only after as long as an application may take (the
     // timing template's application wait), however fast the kernel's round trips are.

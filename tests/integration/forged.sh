@@ -161,7 +161,7 @@ else
         else
             STATE[$k]=$state REASON[$k]=$reason
         fi
-    done < <(jq -r 'select(.type != "summary") | "\(.technique) \(.protocol)/\(.port) \(.state) \(.reason // "-" | if . == "" then "-" else . end) \(.host)"' "$out")
+    done < <(jq -r 'select(has("port")) | "\(.technique) \(.protocol)/\(.port) \(.state) \(.reason // "-" | if . == "" then "-" else . end) \(.host)"' "$out")
 fi
 
 printf '%-4s %-7s %-9s %-13s %-14s %s\n' "" technique port kind expected "scanfw (reason)"

@@ -112,7 +112,7 @@ if [ "$nmap_only" = 0 ]; then
             else
                 SCANFW_STATE[$key]=$state SCANFW_REASON[$key]=$reason
             fi
-        done < <(jq -r 'select(.type != "summary") | "\(.protocol)/\(.port) \(.state) \(.reason // "-" | if . == "" then "-" else . end) \(.host) \(.technique)"' "$out")
+        done < <(jq -r 'select(has("port")) | "\(.protocol)/\(.port) \(.state) \(.reason // "-" | if . == "" then "-" else . end) \(.host) \(.technique)"' "$out")
     fi
 fi
 

@@ -76,7 +76,7 @@ TEST(HostileInput, ParseProfileIsLoadProfileWithoutAFile) {
     EXPECT_EQ(a.retries, b.retries);
     EXPECT_EQ(a.rate, b.rate);
     EXPECT_EQ(a.outputs.json, b.outputs.json);
-    EXPECT_EQ(b.plugins, (std::vector<std::string>{"syn", "null"}));
+    EXPECT_EQ(plugin_names(b.plugins), (std::vector<std::string>{"syn", "null"}));
 
     try {
         parse_profile("plugins: [syn]\nportz: 22\n", "mem.yaml");

@@ -123,8 +123,8 @@ TEST(Ports, EmptyItem) {
 }
 
 TEST(Ports, Garbage) {
-    EXPECT_THAT(error_of("22,abc"), HasSubstr("bad port item 'abc' in '22,abc'"));
-    EXPECT_THAT(error_of("ssh"), HasSubstr("'ssh'"));
+    EXPECT_THAT(error_of("22,abc"), HasSubstr("no port is called 'abc'"));
+    EXPECT_THAT(error_of("22,abc"), HasSubstr("(in '22,abc')"));
     EXPECT_THAT(error_of("1-2-3"), HasSubstr("bad port item '1-2-3'"));
     EXPECT_THAT(error_of("1--3"), HasSubstr("bad port item '1--3'"));
     EXPECT_THAT(error_of("+22"), HasSubstr("bad port item '+22'"));
@@ -138,7 +138,17 @@ TEST(Ports, Garbage) {
 TEST(Ports, UnsupportedProtocolPrefixes) {
     EXPECT_THAT(error_of("S:22"), HasSubstr("unsupported protocol prefix 'S:' in 'S:22'"));
     EXPECT_THAT(error_of("T:22,Y:1"), HasSubstr("unsupported protocol prefix 'Y:' in 'T:22,Y:1'"));
-    EXPECT_THAT(error_of("P:6"), HasSubstr("unsupported protocol prefix 'P:'"));
+}
+
+TEST(Ports, ServiceNamesAndIpProtocols) {
+    const PortSpec names = parse_ports("T:ssh,U:domain");
+    EXPECT_THAT(names.tcp, ::testing::Contains(22));
+    EXPECT_THAT(names.udp, ::testing::Contains(53));
+    EXPECT_THAT(names.udp, ::testing::Not(::testing::Contains(22)));
+    const PortSpec ip = parse_ports("T:80,P:1,6,17");
+    EXPECT_EQ(ip.ip, (std::vector<std::uint16_t>{1, 6, 17}));
+    EXPECT_EQ(ip.tcp, (std::vector<std::uint16_t>{80}));
+    EXPECT_EQ(parse_ports("1-3").ip, (std::vector<std::uint16_t>{1, 2, 3}));  // no prefix: every protocol
 }
 
 }  // namespace

@@ -7,11 +7,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/address.hpp"
 #include "scanfw/plugin_api.hpp"
 
 namespace scanfw {
+
+// What service detection (-sV) found on a port, in nmap's fields.
+struct ServiceInfo {
+    std::string name, product, version, extrainfo, hostname, ostype, devicetype;
+    std::vector<std::string> cpe;
+    std::string tunnel;           // "ssl" or empty
+    std::string method = "table";  // "probed" when a probe identified it
+    int conf = 3;
+};
 
 struct Result {
     IpAddress host;
@@ -22,6 +32,7 @@ struct Result {
     std::string_view reason;
     std::uint8_t ttl = 0;      // of the reply; 0 when there was none
     std::uint32_t rtt_us = 0;  // 0 when unknown
+    std::optional<ServiceInfo> service;  // with -sV
 };
 
 using MacAddress = std::array<std::uint8_t, 6>;
@@ -35,6 +46,7 @@ struct HostStatus {
     std::uint32_t rtt_us = 0;
     std::optional<MacAddress> mac;  // a host on a local Ethernet segment
     std::string hostname;            // the name the user gave, if any
+    bool update = false;  // more of a host already reported (its MAC, learned later)
 };
 
 // nmap's names: "open", "closed", "filtered", "unfiltered", "open|filtered", "up", "down".

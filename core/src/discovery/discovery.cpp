@@ -3,15 +3,24 @@
 namespace scanfw {
 
 Discovery::Discovery(std::span<const Job> jobs, ItemSource& items, ResultSink& out, Routes& routes, Hooks hooks)
-    : jobs_(jobs), out_(out), routes_(routes), hooks_(std::move(hooks)), source_(*this, items) {
-    for (const Job& j : jobs_)
-        if (j.info().kind == Kind::Host) per_host_ += static_cast<std::uint32_t>(j.ports.size());
-}
+    : jobs_(jobs), out_(out), routes_(routes), hooks_(std::move(hooks)), source_(*this, items) {}
 
 bool Discovery::Source::next(Item& out) {
     while (inner_.next(out)) {
         if (d_.up_hosts_.contains(out.host)) continue;  // up already: its other probes are not needed
-        ++d_.hosts_[out.host].outstanding;
+        if (d_.hooks_.applies && !d_.hooks_.applies(out.job, out.host)) continue;
+        auto [it, fresh] = d_.hosts_.try_emplace(out.host);
+        if (fresh) {
+            if (d_.hooks_.local && d_.hooks_.local(out.host)) {  // ourselves
+                d_.hosts_.erase(it);
+                d_.report_up(out, Verdict{State::Up, "localhost-response"}, Outcome{});
+                continue;
+            }
+            for (std::uint16_t j = 0; j < d_.jobs_.size(); ++j)
+                if (d_.jobs_[j].info().kind == Kind::Host && (!d_.hooks_.applies || d_.hooks_.applies(j, out.host)))
+                    it->second.expected += static_cast<std::uint32_t>(d_.jobs_[j].ports.size());
+        }
+        ++it->second.outstanding;
         return true;
     }
     return false;
@@ -54,7 +63,7 @@ void Discovery::on_item(const Job&, const Item& item, const Verdict& verdict, co
         h.down_reason = verdict.reason;
         h.down_ttl = outcome.ttl;
     }
-    if (h.concluded < per_host_) return;
+    if (h.concluded < h.expected) return;
     ++down_;
     HostStatus s;
     s.host = item.host;

@@ -25,6 +25,12 @@ public:
         std::function<void(const IpAddress&)> up;        // a host found up: scan its ports
         std::function<void(const Item&)> cancel;         // a discovery probe no longer needed
         std::function<std::string(const IpAddress&)> name;  // the name the user gave, if any
+        // Whether a host technique is for this host (ARP: on a local segment, IPv4);
+        // empty: every one is.
+        std::function<bool(std::uint16_t job, const IpAddress&)> applies;
+        // Whether the host is this machine's own address (up at once, as nmap's
+        // "localhost-response").
+        std::function<bool(const IpAddress&)> local;
     };
     // `items` hands out the discovery items (host x probe) of `host_jobs`.
     Discovery(std::span<const Job> jobs, ItemSource& items, ResultSink& out, Routes& routes, Hooks hooks);
@@ -42,6 +48,7 @@ private:
     struct Host {  // not decided yet
         std::uint32_t outstanding = 0;  // items handed out and not concluded
         std::uint32_t concluded = 0;
+        std::uint32_t expected = 0;     // items this host gets
         std::string_view down_reason = "no-response";
         std::uint8_t down_ttl = 0;
     };
@@ -64,7 +71,6 @@ private:
     Routes& routes_;
     Hooks hooks_;
     Source source_;
-    std::uint32_t per_host_ = 0;
     absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;
     absl::flat_hash_set<IpAddress, IpAddressHash> up_hosts_;  // found up in this chunk
     std::uint64_t up_ = 0, down_ = 0;

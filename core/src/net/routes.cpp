@@ -87,6 +87,7 @@ std::optional<Route> kernel_route(const IpAddress& dst) {
                 }
             }
             r.on_link = !gateway && rt->rtm_type == RTN_UNICAST;
+            r.local = rt->rtm_type == RTN_LOCAL;
             if (!have_source) break;
             describe_interface(r);
             out = r;

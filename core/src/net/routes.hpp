@@ -21,6 +21,7 @@ struct Route {
     int ifindex = 0;
     std::string ifname;
     bool on_link = false;   // no gateway between us and the target
+    bool local = false;     // the target is one of this host's own addresses
     bool ethernet = false;  // the interface carries Ethernet (ARP/ND work there)
     MacAddress mac{};       // the interface's own MAC (ethernet only)
     bool local_segment() const { return on_link && ethernet; }

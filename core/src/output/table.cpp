@@ -1,240 +1,197 @@
-// The table on stdout: one block per host; with several techniques, one column each.
-#include <endian.h>
-
+// The table on stdout: one block per host in address order; with several techniques,
+// one column each, side by side.
 #include <algorithm>
-#include <cstring>
 #include <map>
-#include <iterator>
-#include <optional>
-#include <span>
-#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
 
-#include "output/output.hpp"
+#include "output/outputs.hpp"
+#include "output/report.hpp"
 
 namespace scanfw {
 
-void TableOutput::begin(const ScanInfo& info) {
-    hosts_.reserve(std::min<std::uint64_t>(info.targets, 1 << 16));  // no rehashing of a /16
-    for (const auto& t : info.techniques) {
-        column_.emplace(t.name, techniques_.size());
-        techniques_.emplace_back(t.name);
-        protocols_.push_back(t.protocol);
-    }
-}
-
-void TableOutput::on_result(const Result& r) {
-    const auto column = column_.find(r.technique);
-    if (column == column_.end()) return;  // a technique the scan did not announce
-    const auto t = static_cast<std::uint16_t>(column->second);
-    Host& host = hosts_[r.host];
-    if (r.reason != "no-response") host.responded = true;
-    auto tally = std::find_if(host.tallies.begin(), host.tallies.end(),
-                              [&](const Tally& x) { return x.technique == t && x.state == r.state; });
-    if (tally == host.tallies.end()) tally = host.tallies.insert(tally, Tally{t, r.state, 0, {}});
-    ++tally->ports;
-    auto reason = std::find_if(tally->reasons.begin(), tally->reasons.end(),
-                               [&](const auto& x) { return x.first == r.reason; });
-    if (reason == tally->reasons.end()) tally->reasons.emplace_back(r.reason, 1);
-    else ++reason->second;
-    if (ignored_state(r.state, tally->ports, display_.open_only)) {
-        // Summarised, never listed: the first time, forget the ports of this state
-        // listed so far; from here on nothing of it is stored.
-        if (tally->ports == 26)
-            host.listed.erase(std::remove_if(host.listed.begin(), host.listed.end(),
-                                             [&](const Entry& e) { return e.technique == t && e.state == r.state; }),
-                              host.listed.end());
-        return;
-    }
-    host.listed.push_back(Entry{r.port, r.protocol, r.state, t, r.reason});
-}
-
-const TableOutput::Tally* TableOutput::find_tally(const Host& host, std::size_t t, State s) {
-    for (const Tally& x : host.tallies)
-        if (x.technique == t && x.state == s) return &x;
-    return nullptr;
-}
-
-bool TableOutput::hidden(const Host& host, std::size_t t, State s) const {
-    const Tally* tally = find_tally(host, t, s);
-    return ignored_state(s, tally ? tally->ports : 0, display_.open_only);
-}
-
 namespace {
-// Up to this many hosts, every host gets a block, even one that never answered.
+
+// Up to this many hosts, every host scanned with -Pn gets a block, even one that never
+// answered; beyond, those are counted in one line.
 constexpr std::size_t kAlwaysShowHosts = 16;
 
-// The most common reason; on a tie, the first in alphabetical order.
-std::string_view top_reason(std::span<const std::pair<std::string_view, std::uint32_t>> reasons) {
+// The most common reason of these results; on a tie, the first in alphabetical order.
+std::string_view top_reason(const std::vector<const Result*>& results) {
+    std::map<std::string_view, std::size_t> counts;
+    for (const Result* r : results) ++counts[r->reason];
     std::string_view best;
-    std::uint32_t most = 0;
-    for (const auto& [reason, n] : reasons)
-        if (n > most || (n == most && reason < best)) {
+    std::size_t most = 0;
+    for (const auto& [reason, n] : counts)
+        if (n > most) {
             best = reason;
             most = n;
         }
     return best;
 }
+
+std::string plural(std::uint64_t n, std::string_view one, std::string_view many) {
+    return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+class Table final : public Output {
+public:
+    Table(std::FILE* out, const DisplayOptions& d) : out_(out), display_(d) {}
+    bool wants_hosts() const override { return true; }
+
+    void begin(const ScanInfo& info) override {
+        info_ = info;
+        for (const auto& t : info_.techniques) column_.emplace(t.name, column_.size());
+    }
+
+    void host(const HostView& h) override {
+        ++hosts_;
+        const bool up = !h.status || h.status->up;
+        if (!up) return;  // down hosts are counted in the last line
+        const bool assumed_up = !h.status || h.status->reason == "user-set";  // -Pn
+        if (assumed_up && !h.results.empty() && silent(h) && !few_hosts()) {  // no answer at all
+            ++silent_;
+            return;
+        }
+        const std::string text = block(h);
+        std::fwrite(text.data(), 1, text.size(), out_);
+    }
+
+    void end(const ScanSummary& s) override {
+        if (silent_ > 0)
+            fmt::print(out_, "{} gave no response on any port (all filtered or open|filtered)\n",
+                       plural(silent_, "host", "hosts"));
+        if (!s.partial.empty()) fmt::print(out_, "{}\n", s.partial);
+        const std::size_t n = info_.techniques.size();
+        fmt::print(out_, "scanfw {}: {} ({} up) scanned", s.interrupted ? "interrupted" : "done",
+                   plural(s.hosts, "IP address", "IP addresses"), plural(s.up, "host", "hosts"));
+        if (n > 0) fmt::print(out_, " with {}, {}", plural(n, "technique", "techniques"), plural(s.results, "result", "results"));
+        fmt::print(out_, " in {:.2f} seconds\n", s.seconds);
+        std::fflush(out_);
+    }
+
+private:
+    bool few_hosts() const { return info_.targets <= kAlwaysShowHosts; }
+    static bool silent(const HostView& h) {
+        return std::all_of(h.results.begin(), h.results.end(), [](const Result& r) { return r.reason == "no-response"; });
+    }
+
+    std::string block(const HostView& h) {
+        const std::size_t n = info_.techniques.size();
+        // Each technique's results by state, to know which states are summarised.
+        std::map<std::pair<std::size_t, State>, std::vector<const Result*>> by_state;
+        std::map<std::tuple<Protocol, std::uint16_t>, std::vector<const Result*>> rows;  // cells per technique
+        for (const Result& r : h.results) {
+            const auto c = column_.find(r.technique);
+            if (c == column_.end()) continue;
+            by_state[{c->second, r.state}].push_back(&r);
+            auto& row = rows[{r.protocol, r.port}];
+            row.resize(n, nullptr);
+            row[c->second] = &r;  // a port reported twice keeps its last result
+        }
+        auto hidden = [&](std::size_t t, State s) {
+            const auto it = by_state.find({t, s});
+            return ignored_state(s, it == by_state.end() ? 0 : it->second.size(), display_.open_only);
+        };
+        // A row is shown when any of its cells is; the rest are summarised, per technique
+        // and state, so that the counts add up to the ports not shown.
+        std::vector<std::pair<std::tuple<Protocol, std::uint16_t>, const std::vector<const Result*>*>> shown;
+        std::map<std::pair<std::size_t, State>, std::vector<const Result*>> not_shown;
+        std::size_t rows_hidden = 0;
+        for (const auto& [key, cells] : rows) {
+            const bool show = std::any_of(cells.begin(), cells.end(), [&](const Result* c) {
+                return c && !hidden(column_.at(std::string(c->technique)), c->state);
+            });
+            if (show) {
+                shown.emplace_back(key, &cells);
+                continue;
+            }
+            ++rows_hidden;
+            for (std::size_t t = 0; t < n; ++t)
+                if (cells[t]) not_shown[{t, cells[t]->state}].push_back(cells[t]);
+        }
+        if (shown.empty() && display_.open_only && n > 0) return {};  // --open: as nmap, no block for a host with none
+
+        std::string out = fmt::format("scanfw scan report for {}\n", host_label(h));
+        if (h.status) {
+            std::uint64_t rtt = 0, replies = 0;
+            for (const Result& r : h.results)
+                if (r.rtt_us) {
+                    rtt += r.rtt_us;
+                    ++replies;
+                }
+            const std::uint32_t latency = replies ? static_cast<std::uint32_t>(rtt / replies) : h.status->rtt_us;
+            out += fmt::format("Host is up{}{}.\n", display_.show_reason ? ", received " + std::string(h.status->reason) : "",
+                               latency ? fmt::format(" ({} latency)", latency_text(latency)) : "");
+        }
+        if (rows_hidden > 0) {
+            std::vector<std::string> parts;
+            for (const auto& [key, results] : not_shown)
+                parts.push_back(n == 1 ? fmt::format("{} ({})", plural(results.size(), std::string(state_name(key.second)) + " port",
+                                                                       std::string(state_name(key.second)) + " ports"),
+                                                     top_reason(results))
+                                       : fmt::format("{}: {} {}", info_.techniques[key.first].name, results.size(),
+                                                     state_name(key.second)));
+            std::string joined;
+            for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
+            if (n == 1) out += fmt::format("Not shown: {}\n", joined);
+            else out += fmt::format("Not shown: {} ({})\n", plural(rows_hidden, "port", "ports"), joined);
+        }
+        if (shown.empty() && n > 0) {
+            out += fmt::format("All {} scanned are in the states above\n", plural(rows.size(), "port", "ports"));
+        } else if (!shown.empty()) {
+            const bool versions = info_.service_detection;
+            std::vector<std::vector<std::string>> lines;
+            std::vector<std::string> header{"PORT"};
+            if (n == 1) header.insert(header.end(), {"STATE", "SERVICE"});
+            else header.push_back("SERVICE");
+            if (n == 1) header.push_back("REASON");
+            else
+                for (const auto& t : info_.techniques) header.push_back(t.name);
+            if (versions) header.push_back("VERSION");
+            lines.push_back(std::move(header));
+            for (const auto& [key, cells] : shown) {
+                const auto& [protocol, port] = key;
+                const Result* first = *std::find_if(cells->begin(), cells->end(), [](const Result* c) { return c; });
+                const Result* with_service = first;
+                for (const Result* c : *cells)
+                    if (c && c->service) with_service = c;
+                std::vector<std::string> line{protocol == Protocol::Ip ? fmt::format("{}/ip", port)
+                                                                       : fmt::format("{}/{}", port, protocol_name(protocol))};
+                if (n == 1) {
+                    line.insert(line.end(), {std::string(state_name(first->state)), service_column(*with_service),
+                                             std::string(first->reason)});
+                } else {
+                    line.push_back(service_column(*with_service));
+                    for (std::size_t t = 0; t < n; ++t) {
+                        const Result* c = (*cells)[t];
+                        if (!c) line.emplace_back("-");
+                        else if (display_.show_reason && !c->reason.empty())
+                            line.push_back(fmt::format("{} ({})", state_name(c->state), c->reason));
+                        else line.emplace_back(state_name(c->state));
+                    }
+                }
+                if (versions) line.push_back(with_service->service ? version_text(*with_service->service) : "");
+                lines.push_back(std::move(line));
+            }
+            out += align_columns(lines);
+        }
+        if (h.status && h.status->mac)
+            out += fmt::format("MAC Address: {} ({})\n", mac_text(*h.status->mac), mac_vendor(*h.status->mac));
+        if (n > 0) out += '\n';
+        return out;
+    }
+
+    std::FILE* out_;
+    DisplayOptions display_;
+    ScanInfo info_;
+    std::map<std::string, std::size_t, std::less<>> column_;
+    std::uint64_t hosts_ = 0, silent_ = 0;
+};
+
 }  // namespace
 
-void TableOutput::print_host(std::string& out, const IpAddress& addr, Host& host) const {
-    auto put = std::back_inserter(out);
-    const std::size_t n = techniques_.size();
-    const auto by_technique_and_state = [](const Tally& a, const Tally& b) {
-        return std::pair(a.technique, a.state) < std::pair(b.technique, b.state);
-    };
-    if (!std::is_sorted(host.tallies.begin(), host.tallies.end(), by_technique_and_state))
-        std::sort(host.tallies.begin(), host.tallies.end(), by_technique_and_state);
-    // A cell that was summarised away shows its technique's summarised state, when
-    // the technique has only one.
-    auto only_hidden_state = [&](std::size_t t) {
-        std::optional<State> only;
-        for (const Tally& tally : host.tallies)
-            if (tally.technique == t && hidden(host, t, tally.state)) {
-                if (only) return std::optional<State>{};
-                only = tally.state;
-            }
-        return only;
-    };
-    // Rows: the listed results grouped by port, one cell per technique (a port reported
-    // twice keeps its last result).
-    const auto by_port = [](const Entry& a, const Entry& b) {
-        return std::tuple(a.protocol, a.port, a.technique) < std::tuple(b.protocol, b.port, b.technique);
-    };
-    if (!std::is_sorted(host.listed.begin(), host.listed.end(), by_port))
-        std::stable_sort(host.listed.begin(), host.listed.end(), by_port);
-    struct Row {
-        Protocol protocol;
-        std::uint16_t port;
-        std::vector<const Entry*> cells;  // per technique; null: no result listed
-    };
-    std::vector<Row> shown;
-    for (std::size_t i = 0; i < host.listed.size();) {
-        Row row{host.listed[i].protocol, host.listed[i].port, std::vector<const Entry*>(n, nullptr)};
-        bool hide = true;
-        for (; i < host.listed.size() && host.listed[i].protocol == row.protocol && host.listed[i].port == row.port;
-             ++i) {
-            const Entry& e = host.listed[i];
-            row.cells[e.technique] = &e;
-            if (e.state != State::Undecided && !hidden(host, e.technique, e.state)) hide = false;
-        }
-        if (!hide) shown.push_back(std::move(row));
-    }
-    // Ports scanned on this host: per protocol, the most any technique of it scanned.
-    std::uint64_t scanned_tcp = 0, scanned_udp = 0;
-    for (std::size_t t = 0; t < n; ++t) {
-        std::uint64_t ports = 0;
-        for (const Tally& tally : host.tallies)
-            if (tally.technique == t) ports += tally.ports;
-        std::uint64_t& scanned = protocols_[t] == Protocol::Tcp ? scanned_tcp : scanned_udp;
-        scanned = std::max(scanned, ports);
-    }
-    const std::uint64_t total = scanned_tcp + scanned_udp;
-    const std::uint64_t not_shown = total - shown.size();
-
-    if (shown.empty() && display_.open_only) return;  // --open: as nmap, no block for a host with none
-    fmt::format_to(put, "scanfw scan report for {}\n", addr.str());
-    if (not_shown > 0) {
-        std::vector<std::string> parts;
-        for (const Tally& tally : host.tallies)
-            if (hidden(host, tally.technique, tally.state))
-                parts.push_back(n == 1 ? fmt::format("{} {} ports ({})", tally.ports, state_name(tally.state),
-                                                     top_reason(tally.reasons))
-                                       : fmt::format("{}: {} {}", techniques_[tally.technique], tally.ports,
-                                                     state_name(tally.state)));
-        std::string joined;
-        for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
-        if (n == 1) fmt::format_to(put, "Not shown: {}\n", joined);
-        else fmt::format_to(put, "Not shown: {} ports ({})\n", not_shown, joined);
-    }
-    if (shown.empty()) {
-        fmt::format_to(put, "All {} scanned ports are in the states above\n\n", total);
-        return;
-    }
-
-    // Lay the table out: one line of cells per row, padded to the widest cell per column.
-    std::vector<std::vector<std::string>> lines;
-    lines.reserve(shown.size() + 1);
-    std::vector<std::string> header{"PORT"};
-    if (n == 1) header.insert(header.end(), {"STATE", "SERVICE", "REASON"});
-    else {
-        header.push_back("SERVICE");
-        header.insert(header.end(), techniques_.begin(), techniques_.end());
-    }
-    const std::size_t columns = header.size();
-    lines.push_back(std::move(header));
-    for (const Row& row : shown) {
-        std::vector<std::string> line;
-        line.reserve(columns);
-        line.push_back(fmt::format("{}/{}", row.port, protocol_name(row.protocol)));
-        const std::string service = service_name(row.port, row.protocol).value_or("unknown");
-        if (n == 1) {
-            line.insert(line.end(), {std::string(state_name(row.cells[0]->state)), service,
-                                     std::string(row.cells[0]->reason)});
-        } else {
-            line.push_back(service);
-            for (std::size_t t = 0; t < n; ++t) {
-                State state = row.cells[t] ? row.cells[t]->state : State::Undecided;
-                const std::string_view reason = row.cells[t] ? row.cells[t]->reason : std::string_view{};
-                if (state == State::Undecided && protocols_[t] == row.protocol)
-                    if (const auto only = only_hidden_state(t)) state = *only;
-                if (state == State::Undecided) line.emplace_back("-");
-                else if (display_.show_reason && !reason.empty())
-                    line.push_back(fmt::format("{} ({})", state_name(state), reason));
-                else line.emplace_back(state_name(state));
-            }
-        }
-        lines.push_back(std::move(line));
-    }
-    out += align_columns(lines);
-    out += '\n';
-}
-
-void TableOutput::end(const ScanSummary& s) {
-    std::size_t silent = 0;
-    // In address order (as IpAddress's <=>: family, then the bytes), sorted by
-    // integer keys: comparing the addresses byte by byte was most of the sort.
-    using Key = std::tuple<Family, std::uint64_t, std::uint64_t>;
-    std::vector<std::pair<Key, std::pair<const IpAddress, Host>*>> order;
-    order.reserve(hosts_.size());
-    for (auto& entry : hosts_) {
-        std::uint64_t hi = 0, lo = 0;
-        std::memcpy(&hi, entry.first.bytes.data(), 8);
-        std::memcpy(&lo, entry.first.bytes.data() + 8, 8);
-        order.push_back({Key{entry.first.family, be64toh(hi), be64toh(lo)}, &entry});
-    }
-    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<std::pair<const IpAddress, Host>*> shown;
-    for (auto& [key, entry] : order) {
-        if (entry->second.responded || hosts_.size() <= kAlwaysShowHosts) shown.push_back(entry);
-        else ++silent;
-    }
-    // Formatting is most of the time here: a chunk of hosts at a time, its two
-    // halves on two threads (the scan is over, the cores are free), written in order.
-    auto format = [&](std::size_t from, std::size_t to, std::string& text) {
-        for (std::size_t i = from; i < to; ++i) print_host(text, shown[i]->first, shown[i]->second);
-    };
-    constexpr std::size_t kChunk = 8192, kWorthAThread = 512;
-    for (std::size_t from = 0; from < shown.size(); from += kChunk) {
-        const std::size_t to = std::min(shown.size(), from + kChunk);
-        const std::size_t mid = to - from >= kWorthAThread ? from + (to - from) / 2 : to;
-        std::string first, second;
-        {
-            std::jthread helper;
-            if (mid < to) helper = std::jthread([&] { format(mid, to, second); });
-            format(from, mid, first);
-        }
-        std::fwrite(first.data(), 1, first.size(), out_);
-        std::fwrite(second.data(), 1, second.size(), out_);
-    }
-    if (silent > 0)
-        fmt::print(out_, "{} host(s) gave no response on any port (all filtered or open|filtered)\n", silent);
-    fmt::print(out_, "scanfw {}: {} IP address{} scanned with {} technique{}, {} results in {:.2f} seconds\n",
-               s.interrupted ? "interrupted" : "done", s.hosts, s.hosts == 1 ? "" : "es", techniques_.size(),
-               techniques_.size() == 1 ? "" : "s", s.results, s.seconds);
-    std::fflush(out_);
-}
+std::unique_ptr<Output> make_table(std::FILE* out, const DisplayOptions& d) { return std::make_unique<Table>(out, d); }
 
 }  // namespace scanfw

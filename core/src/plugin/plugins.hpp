@@ -36,6 +36,7 @@ struct PluginFailure : std::runtime_error {
 struct OptionSetting {
     std::string name, value;
     std::string where;  // for messages: "--plugin-arg" or "profile.yaml:3:27"
+    bool operator==(const OptionSetting&) const = default;
 };
 
 class TechniqueInstance;

@@ -68,15 +68,16 @@ void PortScan::on_item(const Job& job, const Item& item, const Verdict& verdict,
         if (const auto route = routes_.lookup(item.host); !route || !route->local_segment()) mac.reset();
     auto [it, first] = hosts_.try_emplace(item.host);
     Host& h = it->second;
-    if (first || (mac && !h.has_mac)) report(item.host, mac);
+    if (first || (mac && !h.has_mac)) report(item.host, mac, !first);
     h.has_mac = h.has_mac || mac.has_value();
     if (++h.results >= per_host_) hosts_.erase(it);
 }
 
-void PortScan::report(const IpAddress& addr, const std::optional<MacAddress>& mac) {
+void PortScan::report(const IpAddress& addr, const std::optional<MacAddress>& mac, bool update) {
     HostStatus s;
     s.host = addr;
     s.mac = mac;
+    s.update = update;
     if (names_) s.hostname = names_(addr);
     out_.on_host(s);
 }

@@ -63,7 +63,7 @@ private:
         std::uint32_t results = 0;
         bool has_mac = false;
     };
-    void report(const IpAddress& addr, const std::optional<MacAddress>& mac);
+    void report(const IpAddress& addr, const std::optional<MacAddress>& mac, bool update);
     std::span<const Job> jobs_;
     ResultSink& out_;
     Routes& routes_;

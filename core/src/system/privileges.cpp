@@ -46,6 +46,11 @@ void fail(const char* what) { throw RuntimeError(fmt::format("dropping privilege
 
 }  // namespace
 
+void check_user(const std::string& user) {
+    if (!getpwnam(user.c_str())) throw InputError(fmt::format("--user {}: no such user on this system", user));
+    if (geteuid() != 0) throw InputError(fmt::format("--user {}: switching users needs root; run scanfw as root or drop --user", user));
+}
+
 bool running_privileged() {
     if (geteuid() == 0) return true;
     cap_t caps = cap_get_proc();

@@ -12,6 +12,10 @@ namespace scanfw {
 // capabilities. Throws RuntimeError when it cannot (an unknown user, a failed call).
 void drop_privileges(const std::optional<std::string>& user);
 
+// Throws InputError when `user` (--user) is no user of this system, or when switching
+// to it needs root and this process is not.
+void check_user(const std::string& user);
+
 // True when this process holds privileges worth guarding (euid 0, or any effective
 // capability, e.g. from setcap on the binary).
 bool running_privileged();

@@ -1,10 +1,13 @@
 #include "targets/ports.hpp"
 
 #include <bitset>
+#include <cctype>
 #include <charconv>
 #include <optional>
 
 #include <fmt/format.h>
+
+#include "common/service_names.hpp"
 
 namespace scanfw {
 namespace {
@@ -51,8 +54,8 @@ std::vector<std::uint16_t> to_vector(const PortBits& bits) {
 PortSpec parse_ports(std::string_view spec) {
     if (trim(spec).empty()) throw InputError("empty port spec");
 
-    PortBits tcp, udp;
-    bool to_tcp = true, to_udp = true;  // before any prefix: both protocols
+    PortBits tcp, udp, ip;
+    bool to_tcp = true, to_udp = true, to_ip = true;  // before any prefix: every protocol
 
     std::size_t pos = 0;
     while (true) {
@@ -64,16 +67,13 @@ PortSpec parse_ports(std::string_view spec) {
         // A protocol prefix switches the section for this and the following items.
         if (item.size() >= 2 && item[1] == ':') {
             const char proto = item[0];
-            if (proto == 'T' || proto == 't') {
-                to_tcp = true;
-                to_udp = false;
-            } else if (proto == 'U' || proto == 'u') {
-                to_tcp = false;
-                to_udp = true;
-            } else {
-                throw InputError(fmt::format("unsupported protocol prefix '{}' in '{}': only T: and U: are supported",
+            const char p = static_cast<char>(std::toupper(static_cast<unsigned char>(proto)));
+            if (p != 'T' && p != 'U' && p != 'P')
+                throw InputError(fmt::format("unsupported protocol prefix '{}' in '{}': T:, U: and P: are supported",
                                              item.substr(0, 2), spec));
-            }
+            to_tcp = p == 'T';
+            to_udp = p == 'U';
+            to_ip = p == 'P';
             const auto prefixed = item;
             item = trim(item.substr(2));
             if (item.empty()) throw InputError(fmt::format("empty item '{}' in '{}'", prefixed, spec));
@@ -81,6 +81,20 @@ PortSpec parse_ports(std::string_view spec) {
 
         std::uint32_t lo = 0, hi = 0;
         const auto dash = item.find('-');
+        // A service name ("ssh", "http"): every port nmap-services (or /etc/services) calls so.
+        if (!item.empty() && std::isalpha(static_cast<unsigned char>(item[0])) && dash == std::string_view::npos) {
+            const auto& names = ServiceNames::get();
+            const auto t = names.ports_named(item, Protocol::Tcp), u = names.ports_named(item, Protocol::Udp);
+            if ((!to_tcp || t.empty()) && (!to_udp || u.empty()))
+                throw InputError(fmt::format("no port is called '{}' in {} (in '{}')", item, names.source(), spec));
+            if (to_tcp)
+                for (auto port : t) tcp.set(port);
+            if (to_udp)
+                for (auto port : u) udp.set(port);
+            if (comma == std::string_view::npos) break;
+            pos = comma + 1;
+            continue;
+        }
         if (dash == std::string_view::npos) {
             lo = hi = parse_port(item, item, spec);
         } else {
@@ -93,12 +107,13 @@ PortSpec parse_ports(std::string_view spec) {
         for (std::uint32_t p = lo; p <= hi; ++p) {
             if (to_tcp) tcp.set(p);
             if (to_udp) udp.set(p);
+            if (to_ip) ip.set(p);
         }
 
         if (comma == std::string_view::npos) break;
         pos = comma + 1;
     }
-    return PortSpec{to_vector(tcp), to_vector(udp)};
+    return PortSpec{to_vector(tcp), to_vector(udp), to_vector(ip)};
 }
 
 }  // namespace scanfw

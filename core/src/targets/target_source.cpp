@@ -24,46 +24,23 @@ void for_each_entry(std::string_view text, bool commas, F f) {
 
 }  // namespace
 
-ExcludeList::Key ExcludeList::key_of(const IpAddress& a) {
-    if (a.family == Family::V4) return {4, 0, a.v4_host_order()};
-    Key k{6, 0, 0};
-    for (std::size_t i = 0; i < 8; ++i) k.hi = k.hi << 8 | a.bytes[i];
-    for (std::size_t i = 8; i < 16; ++i) k.lo = k.lo << 8 | a.bytes[i];
-    return k;
-}
-
-ExcludeList::Key ExcludeList::successor(Key k) {
-    if (++k.lo == 0) ++k.hi;
-    return k;
-}
-
-void ExcludeList::insert(Key lo, Key hi) {
-    ranges_.push_back({lo, hi});
-    std::sort(ranges_.begin(), ranges_.end());
-    std::vector<std::pair<Key, Key>> merged;
-    for (const auto& r : ranges_) {
-        if (!merged.empty() && r.first <= successor(merged.back().second))
-            merged.back().second = std::max(merged.back().second, r.second);
-        else merged.push_back(r);
-    }
-    ranges_ = std::move(merged);
-}
-
 void ExcludeList::add(std::string_view spec) {
     TargetSet set;
     set.add(spec);
-    // Consecutive addresses become one range (a CIDR block is one; an octet range a few).
-    std::optional<Key> lo, hi;
-    for (std::uint64_t i = 0; i < set.size(); ++i) {
-        const Key k = key_of(set.at(i));
-        if (hi && k == successor(*hi)) {
-            hi = k;
-            continue;
+    set.normalize(nullptr);
+    for (std::uint64_t i = 0, n = set.size(); i < n;) {
+        // Each normalized block is one range: walk them by their first addresses.
+        const IpAddress first = set.at(i);
+        std::uint64_t j = i + 1;
+        AddressRanges::Key k = AddressRanges::key_of(first);
+        while (j < n && AddressRanges::key_of(set.at(j)) == AddressRanges::successor(k)) {
+            k = AddressRanges::successor(k);
+            ++j;
         }
-        if (lo) insert(*lo, *hi);
-        lo = hi = k;
+        ranges_.add(AddressRanges::key_of(first), k);
+        i = j;
     }
-    if (lo) insert(*lo, *hi);
+    ranges_.normalize();
 }
 
 void ExcludeList::add_list(std::string_view list) {
@@ -84,16 +61,9 @@ void ExcludeList::add_file(const std::string& path) {
     }
 }
 
-bool ExcludeList::contains(const IpAddress& a) const {
-    const Key k = key_of(a);
-    auto it = std::upper_bound(ranges_.begin(), ranges_.end(), k,
-                               [](const Key& v, const std::pair<Key, Key>& r) { return v < r.first; });
-    return it != ranges_.begin() && k <= std::prev(it)->second;
-}
-
 TargetSource::TargetSource(std::vector<std::string> specs, std::optional<std::string> list_file,
-                           std::optional<Family> name_family)
-    : specs_(std::move(specs)), list_file_(std::move(list_file)), name_family_(name_family) {
+                           std::optional<Family> name_family, const ExcludeList* excluded)
+    : specs_(std::move(specs)), list_file_(std::move(list_file)), name_family_(name_family), excluded_(excluded) {
     rewind();
 }
 
@@ -114,6 +84,7 @@ void TargetSource::rewind() {
 TargetSet TargetSource::fresh() const {
     TargetSet set;
     set.set_name_family(name_family_);
+    set.set_lenient(true);
     return set;
 }
 
@@ -135,27 +106,44 @@ bool TargetSource::read_entry(std::string& entry) {
 }
 
 bool TargetSource::next(TargetSet& out) {
-    out = fresh();
-    if (!specs_done_) {
-        specs_done_ = true;
-        for (const auto& s : specs_) out.add(s);
-        if (!out.empty() || !list_file_) return !out.empty();
-    }
-    std::string entry;
-    for (std::size_t n = 0; n < kChunkEntries && read_entry(entry); ++n) {
-        try {
-            out.add(entry);
-        } catch (const InputError& e) {
-            throw InputError(fmt::format("{}:{}: {}", *list_file_, line_no_, e.what()));
+    // A chunk all excluded (or whose names all failed) is passed over.
+    while (true) {
+        out = fresh();
+        bool read_any = false;
+        if (!specs_done_) {
+            specs_done_ = true;
+            read_any = !specs_.empty();
+            for (const auto& s : specs_) out.add(s);
+        } else {
+            std::string entry;
+            for (std::size_t n = 0; n < kChunkEntries && read_entry(entry); ++n) {
+                read_any = true;
+                try {
+                    out.add(entry);
+                } catch (const InputError& e) {
+                    throw InputError(fmt::format("{}:{}: {}", *list_file_, line_no_, e.what()));
+                }
+            }
         }
+        out.normalize(excluded_ ? &excluded_->ranges() : nullptr);
+        if (!out.empty()) return true;
+        if (!read_any && (specs_done_ && (!list_file_ || !file_.is_open() || file_.eof()))) return false;
     }
-    return !out.empty();
 }
 
 std::uint64_t TargetSource::validate() {
     std::uint64_t total = 0;
     TargetSet chunk;
-    while (next(chunk)) total += chunk.size();
+    std::uint64_t h = 0x736f75726365ull;  // digest of every chunk's ranges, in order
+    while (next(chunk)) {
+        total += chunk.size();
+        for (std::uint64_t i = 0; i < chunk.size(); i += std::max<std::uint64_t>(1, chunk.size() / 64)) {
+            const IpAddress a = chunk.at(i);
+            h = (h ^ IpAddressHash{}(a)) * 0x100000001b3ull;
+        }
+        h = (h ^ chunk.size()) * 0x100000001b3ull;
+    }
+    digest_ = fmt::format("{:016x}", h);
     rewind();
     return total;
 }

@@ -21,31 +21,29 @@ public:
     void add(std::string_view spec);          // target syntax; throws InputError
     void add_list(std::string_view list);     // comma-separated, as --exclude takes
     void add_file(const std::string& path);   // whitespace-separated, '#' comments
-    bool contains(const IpAddress& a) const;
+    bool contains(const IpAddress& a) const { return ranges_.contains(a); }
     bool empty() const { return ranges_.empty(); }
+    const AddressRanges& ranges() const { return ranges_; }
 
 private:
-    struct Key {  // an address as a number, IPv4 before IPv6
-        std::uint8_t family;
-        std::uint64_t hi, lo;
-        auto operator<=>(const Key&) const = default;
-    };
-    static Key key_of(const IpAddress& a);
-    static Key successor(Key k);
-    std::vector<std::pair<Key, Key>> ranges_;              // sorted, merged, inclusive
-    void insert(Key lo, Key hi);
+    AddressRanges ranges_;  // normalized after each add
 };
 
 class TargetSource {
 public:
     static constexpr std::size_t kChunkEntries = 4096;  // target specs per chunk from a file
 
+    // Each chunk comes out normalized (see TargetSet::normalize) without `excluded`.
     TargetSource(std::vector<std::string> specs, std::optional<std::string> list_file,
-                 std::optional<Family> name_family);
+                 std::optional<Family> name_family, const ExcludeList* excluded = nullptr);
 
     // Reads every target once without keeping them, so that bad input is reported
-    // (with FILE:LINE) before anything is sent. Returns how many addresses there are.
+    // (with FILE:LINE) before anything is sent. Returns how many addresses will be
+    // scanned (duplicates within a chunk once, exclusions left out).
     std::uint64_t validate();
+    // A digest of the targets, the list file's contents and the exclusions: what
+    // identifies the target set of a scan for --resume and merge.
+    std::string digest() const { return digest_; }
 
     // The next chunk into `out` (replaced); false when there are no more.
     bool next(TargetSet& out);
@@ -58,11 +56,13 @@ private:
     std::vector<std::string> specs_;
     std::optional<std::string> list_file_;
     std::optional<Family> name_family_;
+    const ExcludeList* excluded_ = nullptr;
     bool specs_done_ = false;
     std::ifstream file_;
     std::size_t line_no_ = 0;
     std::string line_;
     std::size_t line_pos_ = 0;
+    std::string digest_;
 };
 
 }  // namespace scanfw

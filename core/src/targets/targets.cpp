@@ -13,6 +13,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace scanfw {
 namespace {
@@ -240,8 +241,71 @@ void TargetSet::add(std::string_view raw) {
     }
 
     Block b;
-    b.base = address_of(spec, spec, name_family_, resolve_);
+    const bool literal = IpAddress::parse(spec).has_value();
+    if (lenient_ && !literal) {
+        try {
+            b.base = address_of(spec, spec, name_family_, resolve_);
+        } catch (const InputError& e) {
+            spdlog::warn("Failed to resolve \"{}\": {}", spec, e.what());
+            return;
+        }
+    } else {
+        b.base = address_of(spec, spec, name_family_, resolve_);
+    }
+    if (!literal) names_.emplace_back(b.base, std::string(spec));
     push(b);
+}
+
+std::string TargetSet::name_of(const IpAddress& a) const {
+    for (const auto& [addr, name] : names_)
+        if (addr == a) return name;
+    return {};
+}
+
+void TargetSet::normalize(const AddressRanges* excluded) {
+    constexpr std::uint64_t kMaxRanges = 1 << 20;
+    AddressRanges ranges;
+    std::vector<Block> irregular;
+    for (const Block& b : blocks_) {
+        if (b.kind == Block::Kind::Count) {
+            ranges.add(b.base, b.at(b.count - 1));
+            continue;
+        }
+        // An octet range: each combination of the first three octets, with the last
+        // octet's values in runs.
+        std::vector<std::pair<std::uint8_t, std::uint8_t>> runs;
+        for (std::uint8_t v : b.octets[3]) {
+            if (!runs.empty() && runs.back().second + 1 == v) runs.back().second = v;
+            else runs.emplace_back(v, v);
+        }
+        const std::uint64_t n = b.octets[0].size() * b.octets[1].size() * b.octets[2].size() * runs.size();
+        if (n > kMaxRanges) {
+            irregular.push_back(b);
+            continue;
+        }
+        for (std::uint8_t o0 : b.octets[0])
+            for (std::uint8_t o1 : b.octets[1])
+                for (std::uint8_t o2 : b.octets[2])
+                    for (const auto& [lo, hi] : runs) {
+                        const std::uint32_t base = std::uint32_t(o0) << 24 | std::uint32_t(o1) << 16 | std::uint32_t(o2) << 8;
+                        ranges.add(IpAddress::v4(base | lo), IpAddress::v4(base | hi));
+                    }
+    }
+    ranges.normalize();
+    if (excluded) ranges.subtract(*excluded);
+    blocks_.clear();
+    starts_.clear();
+    total_ = 0;
+    for (const auto& [lo, hi] : ranges.ranges()) {
+        // A range of more than 2^64 addresses cannot be enumerated anyway (targets are
+        // at most /104 each): split at most in 2^63 pieces is never needed in practice.
+        Block b;
+        b.base = AddressRanges::address_of(lo);
+        b.count = hi.lo - lo.lo + 1;
+        if (b.count == 0) b.count = std::uint64_t{1} << 63;
+        push(b);
+    }
+    for (const Block& b : irregular) push(b);
 }
 
 }  // namespace scanfw

@@ -6,11 +6,13 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/address.hpp"
 #include "targets/ports.hpp"
+#include "targets/ranges.hpp"
 
 namespace scanfw {
 
@@ -27,6 +29,17 @@ public:
     // Hostnames added from now on resolve to this family only (-4, -6); by default
     // to their first IPv4 address, else their first IPv6 one. Literals are not affected.
     void set_name_family(std::optional<Family> only) { name_family_ = only; }
+    // On: a name that does not resolve is a warning ("Failed to resolve"), as in nmap,
+    // and is left out; off: an InputError.
+    void set_lenient(bool on) { lenient_ = on; }
+
+    // Targets listed twice become one, and excluded ones go: the set becomes sorted,
+    // disjoint ranges (blocks too irregular to expand, some octet ranges, are kept as
+    // they are). size() then counts the addresses that will be scanned.
+    void normalize(const AddressRanges* excluded);
+    // The name the user gave for an address, or empty.
+    std::string name_of(const IpAddress& a) const;
+    bool has_names() const { return !names_.empty(); }
 
 private:
     // One block: consecutive addresses of either family (a literal, a CIDR block,
@@ -45,6 +58,8 @@ private:
     std::uint64_t total_ = 0;
     bool resolve_ = true;
     std::optional<Family> name_family_;
+    bool lenient_ = false;
+    std::vector<std::pair<IpAddress, std::string>> names_;  // resolved hostnames
     void push(const Block& b);
 };
 

@@ -153,6 +153,8 @@ int scan(CliOptions opts) {
     }
     const SourcePool pool = SourcePool::parse(cfg.source_ip);
     if (opts.user) check_user(*opts.user);
+    const OutputFiles files{cfg.outputs.json, cfg.outputs.xml, cfg.outputs.grepable, cfg.outputs.normal, cfg.outputs.all};
+    check_output_files(files);
 
     // Every privileged resource is opened now, before any plugin code is loaded or any
     // output file created; then the privileges go, so that no plugin ever runs with
@@ -249,7 +251,6 @@ int scan(CliOptions opts) {
     }
 
     const DisplayOptions display{cfg.reason.value_or(false), cfg.open.value_or(false), opts.verbosity, opts.resume};
-    const OutputFiles files{cfg.outputs.json, cfg.outputs.xml, cfg.outputs.grepable, cfg.outputs.normal, cfg.outputs.all};
     Outputs outputs = make_outputs(files, display);
     const auto started = std::chrono::steady_clock::now();
     outputs.begin(info);

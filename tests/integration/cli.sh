@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The command line as a user meets it: exit codes and error messages for bad input,
 # --list-plugins, plugin loading from --plugin-dir, and the raw-socket privilege check.
+# Every scanfw here runs in a network namespace of its own with no route out, so that a
+# case that wrongly starts a scan reaches nothing.
 # Usage: cli.sh SCANFW_BINARY FIXTURE_DIR
 set -uo pipefail
-scanfw=$1 fixtures=$2
+binary=$1 fixtures=$2
+scanfw() { unshare --net -- "$binary" "$@"; }
 work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT
 failures=0 passed=0
 
 # expect CODE PATTERN -- ARGS...: scanfw ARGS exits CODE and stderr matches PATTERN.
 expect() {
   local code=$1 pattern=$2; shift 3
-  "$scanfw" "$@" >"$work/out" 2>"$work/err"
+  scanfw "$@" >"$work/out" 2>"$work/err"
   local rc=$?
   if [ "$rc" -ne "$code" ] || ! grep -Eq -- "$pattern" "$work/err"; then
     echo "FAIL: scanfw $* -> exit $rc (want $code), stderr: $(cat "$work/err")"
@@ -28,14 +31,31 @@ expect() {
 expect 2 "bad port '70000'" -- --plugin syn -p 22,70000 198.18.0.2
 expect 2 "reversed port range '90-80'" -- --plugin syn -p 90-80 198.18.0.2
 expect 2 "unknown plugin 'nosuch'" -- --plugin nosuch 198.18.0.2
-expect 2 "invalid plugin name '../syn'" -- --plugin ../syn 198.18.0.2
+expect 2 "--plugin .\.\./syn.: a name is .*, not a path" -- --plugin ../syn 198.18.0.2
 expect 2 "no targets" -- --plugin syn -p 22
-expect 2 "no technique chosen" -- -p 22 198.18.0.2
 expect 2 "bad octet '300' in '198.18.0.300'" -- --plugin syn 198.18.0.300
 expect 2 "too large" -- --plugin syn 198.18.0.0/4
 expect 2 "not a duration" -- --plugin syn --timeout soon 198.18.0.2
 expect 2 "retries" -- --plugin syn --retries 99 198.18.0.2
 expect 2 "nosuchflag|extra|not expected" -- --plugin syn --nosuchflag 198.18.0.2
+
+# Contradictions are refused, not accepted silently.
+expect 2 "-oN and -oJ would both write '.*/same'" -- -oN "$work/same" -oJ "$work/same" 198.18.0.2
+expect 2 "min-rate 100 is above --rate 10" -- --min-rate 100 --rate 10 198.18.0.2
+expect 2 "syn scans tcp ports, and the port list has none" -- --plugin syn -p U:53 198.18.0.2
+expect 2 "--user nosuchuser: no such user" -- --user nosuchuser 198.18.0.2
+expect 2 "--plugin-dir $work/nowhere: no such folder" -- --plugin-dir "$work/nowhere" 198.18.0.2
+expect 2 "--shard 1/4 needs --seed" -- --shard 1/4 198.18.0.2
+expect 2 "-sn is host discovery alone" -- -sn --plugin syn 198.18.0.2
+expect 2 "-PS70000: plugin 'tcp-syn-ping', option 'ports': '70000' is not a port list" -- -PS70000 198.18.0.2
+expect 2 "-PU0: .*port 0 cannot be probed" -- -PU0 198.18.0.2
+expect 2 "ipproto: -p 300 is not an IP protocol number" -- -sO -p 300 198.18.0.2
+expect 2 "plugin 'syn' has no option 'flags'" -- --plugin-arg syn.flags=S 198.18.0.2
+expect 2 "no TCP flag called 'QQ'" -- --scanflags QQ 198.18.0.2
+expect 2 "arp: 198.18.0.2 is not on a local Ethernet segment" -- -sn -PR 198.18.0.2
+expect 0 "no route, skipped" -- --rate 1e5 --dry-run 198.18.0.2
+if "$binary" --help | grep -q "INT in"; then echo "FAIL: --help shows CLI11's INT in [..] types"; failures=$((failures + 1))
+else passed=$((passed + 1)); fi
 
 cat >"$work/bad.yaml" <<'YAML'
 plugins: [syn]
@@ -52,30 +72,34 @@ plugins: [/tmp/evil]
 YAML
 expect 2 "path.yaml:1:11: 'plugins': bad plugin name" -- --profile "$work/path.yaml" 198.18.0.2
 expect 2 "cannot read" -- --profile "$work/missing.yaml" 198.18.0.2
+cat >"$work/disc.yaml" <<'YAML'
+discovery: [icmp-echo, nosuch-ping]
+YAML
+expect 2 "disc.yaml:1:24: .*unknown plugin 'nosuch-ping'" -- --profile "$work/disc.yaml" 198.18.0.2
 
 # A plugin built for another API version is refused, naming the file.
 expect 2 "wrongapi.so: built for plugin API version 999" -- --plugin-dir "$fixtures" --plugin wrongapi 198.18.0.2
 expect 2 "notelf.so: not a shared object" -- --plugin-dir "$fixtures" --plugin notelf 198.18.0.2
 
-# --list-plugins: the eight, each from its own file; bad files are named and skipped.
-"$scanfw" --list-plugins >"$work/list" 2>"$work/err"
-for p in connect syn ack window null fin xmas udp; do
-  if grep -Eq "^$p .* /.*/$p\.so$" "$work/list"; then passed=$((passed + 1))
+# --list-plugins: every technique, each from its own file; bad files are named and skipped.
+scanfw --list-plugins >"$work/list" 2>"$work/err"
+for p in connect syn ack window null fin xmas udp maimon scanflags ipproto icmp-echo arp nd tcp-syn-ping udp-ping; do
+  if grep -A1 -E "^$p " "$work/list" | grep -Eq "^ +file /.*/$p\.so$"; then passed=$((passed + 1))
   else echo "FAIL: --list-plugins does not list $p from $p.so"; failures=$((failures + 1)); fi
 done
-"$scanfw" --plugin-dir "$fixtures" --list-plugins >"$work/list" 2>"$work/err"
+scanfw --plugin-dir "$fixtures" --list-plugins >"$work/list" 2>"$work/err"
 if [ "$?" -eq 1 ] && grep -q "wrongapi.so" "$work/err" && grep -q "^syn " "$work/list"; then passed=$((passed + 1))
 else echo "FAIL: --list-plugins with bad files: $(cat "$work/err")"; failures=$((failures + 1)); fi
 
 # The binary holds no technique: no reason names only plugins use.
-if grep -aqE "split-handshake-syn|udp-response|conn-refused" "$scanfw"; then
+if grep -aqE "split-handshake-syn|udp-response|conn-refused" "$binary"; then
   echo "FAIL: technique strings found in the scanfw binary"; failures=$((failures + 1))
 else passed=$((passed + 1)); fi
 
 # Without CAP_NET_RAW a raw technique fails at once (exit 1) and suggests connect.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-  setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-    "$scanfw" --plugin syn -p 22 127.0.0.1 >"$work/out" 2>"$work/err"
+  unshare --net -- setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+    "$binary" --plugin syn -p 22 127.0.0.1 >"$work/out" 2>"$work/err"
   rc=$?
   if [ "$rc" -eq 1 ] && grep -q "CAP_NET_RAW" "$work/err" && grep -q -- "--plugin connect" "$work/err"; then
     passed=$((passed + 1))

@@ -116,7 +116,8 @@ fail=0
 problem() { echo "FAIL: $*"; fail=1; }
 out=$work/scanfw.jsonl
 techs=$(IFS=,; echo "${TECHNIQUES[*]}")
-cmd=("$bin" --plugin "$techs" -p "$PORTS" --timeout 500ms --retries 2 -oJ "$out" -vv "$TARGET")
+# Slow enough that the blind flood sweeps the whole source-port range during the scan.
+cmd=("$bin" --plugin "$techs" -p "$PORTS" --timeout 500ms --retries 2 --rate 10 -oJ "$out" -vv "$TARGET")
 echo "+ ip netns exec $s_ns ${cmd[*]}"
 t0=$(date +%s.%N)
 rc=0

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 
+#include "engine/estimators.hpp"
 #include "engine/order.hpp"
 #include "engine/scheduler.hpp"
 #include "support/fake_network.hpp"
@@ -230,6 +231,26 @@ TEST(EngineLimits, DefeatingTheLimitIsFastAndWrong) {
     for (const auto& [port, state] : r.states) wrong += state != "closed port-unreach";
     EXPECT_GT(wrong, 50);  // as documented: closed ports read open|filtered
     EXPECT_LT(r.seconds, 3);
+}
+
+// A flood of other traffic makes the capture drop packets every interval: the rate
+// halves, but not below 100 probes a second (or the rate asked for, if lower), or the
+// scan would stall (integration.forged once did, at --rate 20 under a flood).
+TEST(LossControl, CaptureDropsFromAFloodDoNotStallTheScan) {
+    for (double asked : {20.0, 10000.0}) {
+        Timing t;
+        t.rate = asked;
+        Clock::time_point now{};
+        LossControl loss(t, now);
+        std::uint64_t drops = 0;
+        double rate = asked;
+        for (int i = 0; i < 200; ++i) {
+            now += 101ms;
+            drops += 1000;
+            rate = loss.update(now, [&] { return drops; });
+        }
+        EXPECT_EQ(rate, std::min(asked, 100.0)) << "asked " << asked;
+    }
 }
 
 }  // namespace

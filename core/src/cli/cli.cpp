@@ -117,12 +117,12 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         ->type_name("PORTS");
     std::uint32_t top = 0;
     app.add_option("--top-ports", top, "The N ports most often open (nmap-services); -F: 100")
-        ->check(CLI::Range(1u, 65535u))->type_name("N");
+        ->check(CLI::Range(1u, 65535u).description(""))->type_name("N");
     // Service detection.
     app.add_flag("--service-detection", service, "-sV: identify what listens on open ports (nmap's service probes)");
     int intensity = -1;
     app.add_option("--version-intensity", intensity, "How many of nmap's probes -sV tries: 0-9 (default 7)")
-        ->check(CLI::Range(0, 9))->type_name("0-9");
+        ->check(CLI::Range(0, 9).description(""))->type_name("0-9");
     app.add_flag("--version-light", version_light, "-sV with intensity 2");
     app.add_flag("--version-all", version_all, "-sV with intensity 9");
     std::string service_db;
@@ -141,9 +141,9 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
                    "are measured)")
         ->type_name("TIME");
     app.add_option("--retries", retries, "Retransmissions of an unanswered probe: exactly N (default: 2, more under loss)")
-        ->check(CLI::Range(0, 20))->type_name("N");
+        ->check(CLI::Range(0, 20).description(""))->type_name("N");
     app.add_option("--max-retries", max_retries, "At most N retransmissions, however lossy the network (default 10)")
-        ->check(CLI::Range(0, 50))->type_name("N");
+        ->check(CLI::Range(0, 50).description(""))->type_name("N");
     app.add_option("--rate", rate, "At most N probes per second (default 10000; -T4 100000, -T5 1000000)")
         ->type_name("N");
     app.add_option("--min-rate", min_rate, "At least N probes per second, whatever the loss")->type_name("N");
@@ -254,14 +254,12 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
                 const auto colon = spec.find(':');
                 PluginRequest req{spec.substr(0, colon), {}};
                 if (colon != std::string::npos) {
-                    const std::string ports_text = spec.substr(colon + 1);
-                    try {
-                        const PortSpec p = parse_ports(ports_text);
-                        if (p.tcp.empty()) throw InputError("no port in it");
-                    } catch (const InputError& e) {
-                        return fail(fmt::format("bad port list '{}' for {}: {}", ports_text, req.name, e.what()));
-                    }
-                    req.options.push_back({"ports", ports_text, "-P flag"});
+                    // Checked where every option is, by the plugin's option list; the
+                    // message names the flag as given (-PS22,80).
+                    std::string where = "--discover " + spec;
+                    for (const auto& [flag, technique] : kPingTypes)
+                        if (req.name == technique) where = flag + spec.substr(colon + 1);
+                    req.options.push_back({"ports", spec.substr(colon + 1), where});
                 }
                 // -PR is ARP for IPv4 targets and neighbour discovery for IPv6 ones, as in nmap.
                 const bool arp = req.name == "arp";

@@ -291,7 +291,7 @@ private:
         };
         auto add = [&](const YAML::Node& item) {
             if (item.IsNull() && value.IsSequence()) {  // a bare `null` in the list: the NULL technique
-                out.push_back({"null", {}});
+                out.push_back({"null", {}, where(item)});
                 return;
             }
             if (item.IsMap()) {
@@ -318,6 +318,7 @@ private:
                     }
                 }
                 if (req.name.empty()) fail(item, fmt::format("a '{}' entry needs a name", key));
+                req.where = where(item);
                 out.push_back(std::move(req));
                 return;
             }
@@ -328,7 +329,7 @@ private:
                 const auto comma = rest.find(',');
                 const auto name = trim(rest.substr(0, comma));
                 name_check(item, name);
-                out.push_back({std::string(name), {}});
+                out.push_back({std::string(name), {}, where(item)});
                 if (comma == std::string_view::npos) break;
                 rest.remove_prefix(comma + 1);
             }

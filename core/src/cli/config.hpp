@@ -18,7 +18,8 @@ namespace scanfw {
 struct PluginRequest {
     std::string name;
     std::vector<OptionSetting> options;
-    bool operator==(const PluginRequest&) const = default;
+    std::string where;  // "profile.yaml:3:12" when it came from a profile, for messages
+    bool operator==(const PluginRequest& o) const { return name == o.name && options == o.options; }
 };
 
 // The names of requested plugins, in order.

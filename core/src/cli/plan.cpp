@@ -162,13 +162,19 @@ Jobs make_jobs(const std::vector<PluginRequest>& port_requests, const std::vecto
         // The same technique twice: the first stands (options merged into it).
         const bool dup = std::any_of(out.jobs.begin(), out.jobs.end(), [&](const Job& j) { return j.name() == w.req.name; });
         if (dup) continue;
-        const auto plugin = registry.load(w.req.name);
+        const std::string at = w.req.where.empty() ? "" : w.req.where + ": ";
+        std::shared_ptr<const Plugin> plugin;
+        try {
+            plugin = registry.load(w.req.name);
+        } catch (const PluginError& e) {
+            throw PluginError(at + e.what());
+        }
         if (plugin->info().kind != w.kind) {
             if (w.kind == Kind::Port)
-                throw InputError(fmt::format("'{}' is a host technique (host discovery), not a port technique: use it as "
+                throw InputError(fmt::format("{}'{}' is a host technique (host discovery), not a port technique: use it as "
                                              "--discover {} or with its nmap -P flag",
-                                             w.req.name, w.req.name));
-            throw InputError(fmt::format("'{}' is a port technique, not a host technique: use it as --plugin {}",
+                                             at, w.req.name, w.req.name));
+            throw InputError(fmt::format("{}'{}' is a port technique, not a host technique: use it as --plugin {}", at,
                                          w.req.name, w.req.name));
         }
         auto technique = plugin->configure(w.req.options);

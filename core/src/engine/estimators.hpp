@@ -130,7 +130,10 @@ private:
 //  - Every interval the send rate grows by a quarter, and halves instead when the late
 //    fraction jumps well above its running average (loss that comes with speed:
 //    congestion) or the capture drops packets. Steady random loss raises the average
-//    with it, so it does not slow the scan down.
+//    with it, so it does not slow the scan down. It never halves below kFloor probes a
+//    second (or the rate asked for, if lower): so few answers cannot fill the capture
+//    buffer, so drops there come from other traffic (a flood), and slowing down would
+//    only stall the scan.
 // ICMP errors are not counted: rate limits hold them back, which is not loss.
 class LossControl {
 public:
@@ -166,7 +169,8 @@ public:
             congested = congested || late > average_late_ + kJump;
             average_late_ = 0.8 * average_late_ + 0.2 * late;
         }
-        rate_ = congested ? std::max(timing_.min_rate, rate_ * 0.5) : std::min(timing_.rate, rate_ * 1.25);
+        const double floor = std::max(timing_.min_rate, std::min(timing_.rate, kFloor));
+        rate_ = congested ? std::max(floor, rate_ * 0.5) : std::min(timing_.rate, rate_ * 1.25);
         total_fresh_ += window_fresh_;
         total_late_ += window_late_;
         window_fresh_ = window_late_ = 0;
@@ -178,6 +182,7 @@ public:
 private:
     static constexpr auto kInterval = std::chrono::milliseconds(100);
     static constexpr double kJump = 0.25;  // this much more loss than usual: congestion
+    static constexpr double kFloor = 100;  // probes a second
     const Timing& timing_;
     double rate_;
     double average_late_ = 0;

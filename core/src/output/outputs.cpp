@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
-#include <set>
+#include <map>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -284,20 +284,12 @@ Paths paths_of(const OutputFiles& files) {
 }
 }  // namespace
 
-std::vector<std::string> output_paths(const OutputFiles& files) {
-    const Paths p = paths_of(files);
-    std::vector<std::string> out;
-    for (const auto* x : {&p.xml, &p.grepable, &p.normal, &p.json})
-        if (*x) out.push_back(**x);
-    return out;
-}
-
-Outputs make_outputs(const OutputFiles& files, const DisplayOptions& display) {
+void check_output_files(const OutputFiles& files) {
     if (files.all && *files.all == "-")
         throw InputError("-oA needs a base file name: it writes four files, not stdout");
     const Paths p = paths_of(files);
     int to_stdout = 0;
-    std::set<std::string> seen;
+    std::map<std::string, const char*> seen;
     const std::pair<const std::optional<std::string>*, const char*> named[] = {
         {&p.xml, "-oX"}, {&p.grepable, "-oG"}, {&p.normal, "-oN"}, {&p.json, "-oJ"}};
     for (const auto& [path, flag] : named) {
@@ -306,19 +298,25 @@ Outputs make_outputs(const OutputFiles& files, const DisplayOptions& display) {
             ++to_stdout;
             continue;
         }
-        if (!seen.insert(**path).second)
-            throw InputError(fmt::format("two outputs would write the same file '{}' ({} and another): give each "
-                                         "its own file",
-                                         **path, flag));
+        if (const auto [at, fresh] = seen.emplace(**path, flag); !fresh)
+            throw InputError(fmt::format("{} and {} would both write '{}', and one would be lost: give each its own "
+                                         "file",
+                                         at->second, flag, **path));
     }
     if (to_stdout > 1) throw InputError("only one output can go to stdout ('-')");
+}
 
+Outputs make_outputs(const OutputFiles& files, const DisplayOptions& display) {
+    check_output_files(files);
+    const Paths p = paths_of(files);
+    const bool to_stdout = (p.xml && *p.xml == "-") || (p.grepable && *p.grepable == "-") ||
+                           (p.normal && *p.normal == "-") || (p.json && *p.json == "-");
     Outputs outputs;
     if (p.xml) outputs.add(make_xml(*p.xml, display));
     if (p.grepable) outputs.add(make_grepable(*p.grepable, display));
     if (p.normal) outputs.add(make_normal(*p.normal, display));
     if (p.json) outputs.add(make_json_lines(*p.json, display));
-    if (to_stdout == 0) outputs.add(make_table(stdout, display));
+    if (!to_stdout) outputs.add(make_table(stdout, display));
     return outputs;
 }
 

@@ -180,8 +180,8 @@ struct OutputFiles {
 // goes there ("-"). Throws InputError when two outputs want stdout or one file, for
 // -oA -, or when a file cannot be created.
 Outputs make_outputs(const OutputFiles& files, const DisplayOptions& display);
-// The files make_outputs() would write, for checks made before (-oN x -oJ x).
-std::vector<std::string> output_paths(const OutputFiles& files);
+// make_outputs()'s refusals alone, for checking the command line before the scan starts.
+void check_output_files(const OutputFiles& files);
 
 // The formats (output/*.cpp).
 std::unique_ptr<Output> make_json_lines(const std::string& path, const DisplayOptions& d);

@@ -156,6 +156,8 @@ Options Plugin::options_for(const std::vector<OptionSetting>& settings) const {
                 try {
                     const PortSpec ports = parse_ports(v.text);
                     if (ports.tcp != ports.udp) throw InputError("give a plain port list, without T: or U:");
+                    if (!ports.tcp.empty() && ports.tcp.front() == 0)
+                        throw InputError("port 0 cannot be probed (give ports 1-65535)");
                     v.ports = ports.tcp;
                 } catch (const InputError& e) {
                     throw bad(given, spec.name, fmt::format("'{}' is not a port list: {}", v.text, e.what()));

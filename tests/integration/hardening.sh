@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Issue 5's limits and privileges, on a real kernel:
 #   user      --user nobody: the scan runs as uid 65534 with no capabilities, and works
-#   setcap    a non-root user runs a raw technique through file capabilities
+#   setcap    a non-root user runs a raw technique through file capabilities, and a
+#             plugin of that user's, loaded from a folder the user owns, never runs
+#             with those capabilities (issue 11: capsrecord records what it has)
 #   ulimit    a connect scan under `ulimit -n 256` completes with the right states
 #   exclude   --exclude drops targets; all targets excluded is an error
 #   inputlist -iL with a million addresses streams in bounded memory
@@ -60,6 +62,23 @@ setcap)
     { echo "scanfw as nobody with file capabilities failed: $(cat "$work/err")"; fail=1; }
   check "syn as nobody via setcap: 22 open" test "$(state_of "$work/out.jsonl" 22)" = open
   check "syn as nobody via setcap: 113 closed" test "$(state_of "$work/out.jsonl" 113)" = closed
+  # The user's own plugin, in the user's own folder, through --plugin-dir and through
+  # SCANFW_PLUGIN_PATH, by --list-plugins and by a scan: its static constructor and
+  # its technique record CapEff and CapPrm; every line must be all zeroes.
+  fixtures=$(cd "$(dirname "$bin")/../tests/fixtures" && pwd)
+  mkdir "$work/mine"
+  cp "$fixtures/capsrecord.so" "$work/mine/"
+  : >"$work/caps.txt"
+  chown -R nobody "$work/mine" "$work/caps.txt"
+  as_nobody() { S env SCANFW_CAPS_RECORD="$work/caps.txt" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+  as_nobody "$work/scanfw" --plugin-dir "$work/mine" --list-plugins >/dev/null 2>&1 || true
+  as_nobody env SCANFW_PLUGIN_PATH="$work/mine" "$work/scanfw" --list-plugins >/dev/null 2>&1 || true
+  as_nobody "$work/scanfw" --plugin-dir "$work/mine" --plugin capsrecord -Pn -p 22 198.18.0.2 >/dev/null 2>&1 || true
+  echo "capsrecord saw:"; sed 's/^/    /' "$work/caps.txt"
+  check "the plugin's code ran (load and create recorded)" \
+    test "$(grep -c '^load CapEff' "$work/caps.txt")" -ge 3 -a "$(grep -c '^create CapEff' "$work/caps.txt")" -ge 3
+  check "and never with a capability" \
+    test -z "$(grep -Ev '^(load|create) Cap(Eff|Prm):[[:space:]]*0000000000000000$' "$work/caps.txt")"
   ;;
 ulimit)
   S bash -c "ulimit -n 256 && exec timeout 60 '$bin' --plugin connect -p 1-2000,8080-8082 --timeout 500ms --retries 1 \

@@ -618,7 +618,7 @@ TEST_F(OutputTest, TwoOutputsToOneFileAreRefused) {
         make_outputs(files, DisplayOptions{});
         FAIL();
     } catch (const InputError& e) {
-        EXPECT_THAT(e.what(), HasSubstr("two outputs would write the same file"));
+        EXPECT_THAT(e.what(), HasSubstr("-oN and -oJ would both write"));
     }
 }
 

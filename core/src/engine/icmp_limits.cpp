@@ -166,6 +166,12 @@ void IcmpLimits::round_result(const IpAddress& host, bool error, bool witness, C
     schedule(host, h, now + h.gap);
 }
 
+double IcmpLimits::round_rate(const IpAddress& host, Clock::time_point now) const {
+    const auto it = hosts_.find(host);
+    if (it == hosts_.end() || it->second.rounds_start == Clock::time_point{} || now <= it->second.rounds_start) return 0;
+    return static_cast<double>(it->second.round_errors_total) / seconds(now - it->second.rounds_start);
+}
+
 std::vector<IcmpLimits::Estimate> IcmpLimits::limited_hosts() const {
     std::vector<Estimate> out;
     for (const auto& [addr, h] : hosts_) {

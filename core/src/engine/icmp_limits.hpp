@@ -94,6 +94,9 @@ public:
         std::uint64_t errors = 0, late = 0;
     };
     std::vector<Estimate> limited_hosts() const;
+    // Errors a second the host has let through in its rounds so far (0: not known yet),
+    // for the progress line's time left.
+    double round_rate(const IpAddress& host, Clock::time_point now) const;
 
 private:
     struct BatchMax {  // the latest probe of a batch (from a source) that drew an error

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "system/interrupt.hpp"
+#include "system/progress.hpp"
 
 namespace scanfw {
 
@@ -350,7 +351,7 @@ void Scheduler::cancel(const Item& item) {
 void Scheduler::drain_after_stop() {
     flush_all();
     const auto until = time_.now() + std::min<Clock::duration>(kStopGrace, timing_.max_timeout);
-    while (!flights_.empty() && time_.now() < until) {
+    while (!flights_.empty() && time_.now() < until && !hurry_requested()) {
         take_answers(time_.now());
         wait_(ios_, std::min(until, time_.now() + std::chrono::milliseconds(20)));
     }
@@ -358,15 +359,35 @@ void Scheduler::drain_after_stop() {
     spdlog::info("interrupted with {} probe(s) in flight", flights_.size());
 }
 
-void Scheduler::report_progress(Clock::time_point) {
-    if (!progress_) return;
-    std::size_t doubt = 0, waiting_app = 0;
-    if (items_.finished() && flights_.size() < 4096)
+void Scheduler::report_progress(Clock::time_point now) {
+    if (!progress_ || !progress_->due()) return;
+    Progress::Waits w;
+    w.in_flight = flights_.size();
+    if (items_.finished() && flights_.size() < 4096) {
+        // Per host, the ports in doubt at the pace its limiter has allowed so far; hosts
+        // are asked side by side, so the slowest one sets the time left.
+        absl::flat_hash_map<IpAddress, std::size_t, IpAddressHash> doubt;
         for (const auto& [item, f] : flights_) {
-            doubt += f.in_doubt;
-            waiting_app += f.final_at != Clock::time_point{};
+            if (f.in_doubt) {
+                ++w.in_doubt;
+                ++doubt[item.host];
+            }
+            if (f.final_at != Clock::time_point{}) {
+                ++w.waiting_app;
+                w.app_left = std::max(w.app_left, std::chrono::duration<double>(f.final_at - now).count());
+            }
         }
-    progress_->update(items_.position(), items_.total(), probes(), answers_, flights_.size(), doubt, waiting_app);
+        if (!doubt.empty()) w.doubt_left = 0;
+        for (const auto& [host, n] : doubt) {
+            const double rate = know_.icmp.round_rate(host, now);
+            if (rate <= 0) {
+                w.doubt_left = -1;
+                break;
+            }
+            w.doubt_left = std::max(w.doubt_left, static_cast<double>(n) / rate);
+        }
+    }
+    progress_->update(items_.position(), items_.total(), probes(), answers_, w);
 }
 
 }  // namespace scanfw

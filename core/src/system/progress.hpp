@@ -17,17 +17,22 @@ public:
 
     // What is being done, e.g. "discovery and syn, udp".
     void set_label(std::string label) { label_ = std::move(label); }
+    // Whether update() would print now (it is cheap to ask; the figures are not).
+    bool due() const;
     // From the engine: items handed out of how many, probes sent, answers, items in
     // flight, of which in doubt (ICMP rate limits) and waiting for an application.
-    void update(std::uint64_t done, std::uint64_t total, std::uint64_t probes, std::uint64_t answers,
-                std::size_t in_flight, std::size_t in_doubt, std::size_t waiting_app);
+    struct Waits {
+        std::size_t in_flight = 0, in_doubt = 0, waiting_app = 0;
+        double doubt_left = -1;  // seconds the ports in doubt may still take, -1: unknown
+        double app_left = 0;     // seconds until the last application wait ends
+    };
+    void update(std::uint64_t done, std::uint64_t total, std::uint64_t probes, std::uint64_t answers, const Waits& w);
     void found_open() { ++open_; }
     void finish();  // clears the line
 
     // The line itself, for tests.
     static std::string line(std::string_view label, double fraction, double elapsed, double probes_per_s,
-                            std::uint64_t answers, std::uint64_t open, std::size_t in_flight, std::size_t in_doubt,
-                            std::size_t waiting_app);
+                            std::uint64_t answers, std::uint64_t open, const Waits& w);
 
 private:
     using Clock = std::chrono::steady_clock;

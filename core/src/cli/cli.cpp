@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/version.hpp"
 #include "targets/ports.hpp"
 
 namespace scanfw {
@@ -31,7 +32,7 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
     args = normalize_nmap_style(args);
 
     CLI::App app{"scanfw: a port scanner whose scan techniques are plugins", "scanfw"};
-    app.set_version_flag("--version", std::string("scanfw ") + SCANFW_VERSION);
+    app.set_version_flag("--version", version_text, "Print the version, the plugin API version and the libraries' versions, and exit");
     app.get_formatter()->column_width(32);
 
     std::vector<std::string> plugins;

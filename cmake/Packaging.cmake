@@ -10,7 +10,11 @@
 # of packaging/changelog, which is installed as changelog.Debian.gz.
 
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-find_program(SCANFW_PANDOC pandoc REQUIRED)  # apt-get install pandoc (scripts/setup.sh)
+find_program(SCANFW_PANDOC pandoc)
+if(NOT SCANFW_PANDOC)
+  message(FATAL_ERROR "pandoc not found: it makes the man pages from README.md "
+                      "(apt-get install pandoc; scripts/setup.sh installs it)")
+endif()
 find_program(SCANFW_GZIP gzip REQUIRED)
 
 set(SCANFW_PACKAGING_DIR "${PROJECT_SOURCE_DIR}/packaging")

@@ -14,6 +14,12 @@ function(scanfw_add_plugin name)
   set(target "scanfw_plugin_${name}")
   add_library(${target} MODULE ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE scanfw::plugin_api)
+  # Debian's gcc links with --as-needed, which leaves libc out of a plugin that calls
+  # none of its functions; Debian policy (lintian: library-not-linked-against-libc)
+  # wants every shared object linked against libc.
+  if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    target_link_libraries(${target} PRIVATE "-Wl,--push-state,--no-as-needed,-lc,--pop-state")
+  endif()
   set_target_properties(${target} PROPERTIES
     PREFIX "" OUTPUT_NAME "${name}"
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)

@@ -23,6 +23,9 @@ packages=(
   clang-14 libclang-rt-14-dev llvm-14       # libFuzzer, sanitizers, llvm-symbolizer: scripts/fuzz.sh
   time                                      # /usr/bin/time -v: peak memory in tests and benchmarks
   libxml2-utils xsltproc ndiff              # output tests: xmllint (nmap.dtd), nmap.xsl, ndiff
+  pandoc man-db                             # man pages made from README.md; man checks them
+  dpkg-dev file lintian                     # Debian packages: dpkg-shlibdeps, checks of the .debs
+  bash-completion zsh                       # completion tests
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -30,8 +33,9 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Others may run apt-get at the same time: wait for dpkg's lock rather than fail.
+  apt-get update -qq -o DPkg::Lock::Timeout=600
+  apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
 fi
 
 if [ "${1:-}" != "--no-build" ]; then

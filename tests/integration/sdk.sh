@@ -5,6 +5,7 @@
 # against a target namespace: synwin's states, its window option on the wire (an
 # nftables counter in the target), fin-ping's up and down hosts, and a bad option.
 # Usage: sdk.sh BUILD_DIR SOURCE_DIR
+#    or sdk.sh --system SOURCE_DIR: against the scanfw and scanfw-dev packages in /usr.
 set -euo pipefail
 build=$1 src=$2
 work=$(mktemp -d "${TMPDIR:-/tmp}/sdk.XXXXXX")
@@ -17,7 +18,12 @@ cleanup() {
 trap cleanup EXIT
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces, raw sockets)"; exit 77; }
 
-cmake --install "$build" --prefix "$work/prefix" >/dev/null
+if [ "$build" = --system ]; then
+  prefix=/usr prefix_path=()
+else
+  prefix=$work/prefix prefix_path=(-DCMAKE_PREFIX_PATH="$prefix")
+  cmake --install "$build" --prefix "$prefix" >/dev/null
+fi
 mkdir "$work/plugins"
 python3 - "$src/README.md" "$work/plugins" <<'PY'
 import re, sys
@@ -29,10 +35,12 @@ for name in ("synwin", "fin-ping"):
 cmake = re.search(r"Out of the tree.*?```cmake\n(.*?)```", section, re.S).group(1)
 open(f"{out}/CMakeLists.txt", "w").write(cmake)
 PY
-cmake -S "$work/plugins" -B "$work/plugins/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake -S "$work/plugins" -B "$work/plugins/build" "${prefix_path[@]}" >/dev/null
 cmake --build "$work/plugins/build" >/dev/null
+grep -qx "scanfw_DIR:PATH=$prefix/lib/cmake/scanfw" "$work/plugins/build/CMakeCache.txt" ||
+  { echo "FAIL: find_package(scanfw) did not find $prefix/lib/cmake/scanfw"; exit 1; }
 
-scanfw=$work/prefix/bin/scanfw
+scanfw=$prefix/bin/scanfw
 dir=$work/plugins/build
 failures=0 passed=0
 check() {  # check DESCRIPTION COMMAND...: the command succeeds
@@ -43,11 +51,12 @@ check() {  # check DESCRIPTION COMMAND...: the command succeeds
 "$scanfw" --list-plugins >"$work/list"
 check "the installed scanfw finds its installed plugins" \
   grep -A1 -q "^syn " "$work/list"
-check "they are the installed ones" grep -q "file $work/prefix/lib/scanfw/plugins/syn.so" "$work/list"
+check "they are the installed ones" grep -q "file $prefix/lib/scanfw/plugins/syn.so" "$work/list"
 "$scanfw" --plugin-dir "$dir" --list-plugins >"$work/list"
 check "synwin is listed as a port technique" grep -Eq "^synwin +port tcp +packet +2 " "$work/list"
 check "fin-ping is listed as a host technique" grep -Eq "^fin-ping +host tcp +packet +2 " "$work/list"
 check "synwin's option is listed" grep -q "window" "$work/list"
+check "synwin is the out-of-tree one" grep -q "file $dir/synwin.so" "$work/list"
 
 # Scanner and target in namespaces of their own, joined by a veth pair: the target
 # listens on 22, and counts SYNs with window 512 that reach it.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/version.hpp"
 #include "engine/timing.hpp"
 #include "targets/ports.hpp"
 
@@ -73,10 +74,6 @@ bool CliOptions::only_resume() const {
            s.source_ip.empty() && !s.shard && !s.seed && plugin_args.empty() && !scanflags;
 }
 
-std::string version_text() {
-    return fmt::format("scanfw {} (plugin API version {})", SCANFW_VERSION, kPluginApiVersion);
-}
-
 int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
     return parse_command_line(std::vector<std::string>(argv, argv + argc), out);
 }
@@ -87,7 +84,8 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
     args = normalize_nmap_style(args);
 
     CLI::App app{"scanfw: a port scanner whose scan techniques are plugins", "scanfw"};
-    app.set_version_flag("--version", version_text());
+    app.set_version_flag("--version", version_text,
+                         "Print the version, the plugin API version and the libraries' versions, and exit");
     app.get_formatter()->column_width(34);
     ScanConfig& s = out.scan;
 

@@ -47,7 +47,4 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out);
 // knows.
 std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& args);
 
-// The text of --version.
-std::string version_text();
-
 }  // namespace scanfw

@@ -179,8 +179,8 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         ->type_name("LIST")->allow_extra_args(false);
     app.add_option("--excludefile", exclude_file, "Never scan the targets listed in FILE")->type_name("FILE");
     bool only4 = false, only6 = false;
-    auto* flag4 = app.add_flag("-4", only4, "Hostnames resolve to their IPv4 address (the default prefers it)");
-    app.add_flag("-6", only6, "Hostnames resolve to their IPv6 address")->excludes(flag4);
+    app.add_flag("-4", only4, "Hostnames resolve to their IPv4 address (the default prefers it)");
+    app.add_flag("-6", only6, "Hostnames resolve to their IPv6 address");
     // Running.
     app.add_option("--resume", out.resume,
                    "Continue an interrupted scan from its -oJ FILE; alone, with the command line the file records")
@@ -235,6 +235,7 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         return 2;
     };
     try {
+        if (only4 && only6) return fail("-4 and -6: a hostname resolves to one family; give one or neither");
         if (only4) out.name_family = Family::V4;
         if (only6) out.name_family = Family::V6;
         for (const auto& p : plugins) {

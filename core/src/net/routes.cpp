@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/zones.hpp"
+
 namespace scanfw {
 
 namespace {
@@ -59,6 +61,13 @@ std::optional<Route> kernel_route(const IpAddress& dst) {
     rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(alen));
     std::memcpy(RTA_DATA(rta), dst.bytes.data(), alen);
     req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+    if (const int zone = static_cast<int>(zones::of(dst)); zone != 0) {  // fe80::1%eth0: through that interface
+        rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
+        rta->rta_type = RTA_OIF;
+        rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(sizeof zone));
+        std::memcpy(RTA_DATA(rta), &zone, sizeof zone);
+        req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+    }
 
     std::optional<Route> out;
     if (send(fd, &req, req.nh.nlmsg_len, 0) == static_cast<ssize_t>(req.nh.nlmsg_len)) {
@@ -101,6 +110,8 @@ std::optional<Route> kernel_route(const IpAddress& dst) {
 std::optional<Route> Routes::lookup(const IpAddress& dst) {
     // One lookup per /24 (IPv4) or /64 (IPv6): neighbours share their route, and a
     // scan of a million hosts should not ask the kernel for each.
+    // Link-local addresses of different links share fe80::/64: each is asked alone.
+    if (zones::link_local(dst)) return kernel_route(dst);
     IpAddress block = dst;
     if (block.family == Family::V4) block.bytes[3] = 0;
     else std::fill(block.bytes.begin() + 8, block.bytes.end(), 0);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/address.hpp"
+#include "common/zones.hpp"
 
 namespace scanfw {
 
@@ -23,6 +24,7 @@ inline sockaddr_storage socket_address(const IpAddress& a, std::uint16_t port, s
         sa.sin6_family = AF_INET6;
         sa.sin6_port = htons(port);
         std::memcpy(&sa.sin6_addr, a.bytes.data(), 16);
+        sa.sin6_scope_id = zones::of(a);  // fe80::1%eth0
         len = sizeof(sockaddr_in6);
     }
     return ss;

@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/zones.hpp"
+
 namespace scanfw {
 namespace {
 
@@ -236,6 +238,17 @@ void TargetSet::add(std::string_view raw) {
             throw InputError(fmt::format("IPv4 range '{}' has {} addresses, too many to enumerate (at most {})", spec,
                                          b.size(), kMaxBlockSize));
         }
+        push(b);
+        return;
+    }
+
+    // fe80::1%eth0: a link-local address and the interface it is reached through.
+    if (const auto percent = spec.find('%'); percent != std::string_view::npos && spec.find(':') != std::string_view::npos) {
+        const auto a = IpAddress::parse(spec.substr(0, percent));
+        if (!a || a->family != Family::V6) throw InputError(fmt::format("bad IPv6 address '{}' in '{}'", spec.substr(0, percent), spec));
+        zones::set(*a, spec.substr(percent + 1));
+        Block b;
+        b.base = *a;
         push(b);
         return;
     }

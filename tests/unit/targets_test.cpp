@@ -257,8 +257,17 @@ TEST(Targets, Ipv6PrefixTooLarge) {
 TEST(Targets, BadIpv6) {
     EXPECT_THAT(error_of("2001:db8::/129"), HasSubstr("bad prefix length '/129'"));
     EXPECT_THAT(error_of("2001:db8:::1"), HasSubstr("bad IPv6 address '2001:db8:::1'"));
-    EXPECT_THAT(error_of("fe80::1%eth0"), HasSubstr("bad IPv6 address 'fe80::1%eth0'"));
     EXPECT_THAT(error_of("2001:db8::1-5"), HasSubstr("bad IPv6 address"));
+}
+
+// A link-local address with its zone: an interface this host has (lo always), never a
+// zone on another kind of address or an interface that does not exist.
+TEST(Targets, LinkLocalWithAZone) {
+    EXPECT_EQ(error_of("fe80::1%lo"), "");
+    EXPECT_EQ(error_of("fe80::1%1"), "");  // by index: lo is 1
+    EXPECT_THAT(error_of("fe80::2%nosuchif0"), HasSubstr("this host has no interface 'nosuchif0'"));
+    EXPECT_THAT(error_of("2001:db8::1%lo"), HasSubstr("only for IPv6 link-local addresses"));
+    EXPECT_THAT(error_of("fe80::x%lo"), HasSubstr("bad IPv6 address 'fe80::x'"));
 }
 
 TEST(Targets, BadOctets) {

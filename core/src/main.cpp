@@ -1,8 +1,9 @@
 // scanfw's entry point: it wires the phases of a scan together and does none of them
 // itself.
 //   request (cli/)  -> targets (targets/) -> privileges opened, then dropped (system/)
-//   -> techniques loaded (plugin/) -> per chunk of targets: discovery (discovery/) and
-//   the port scan (portscan/) in one engine (engine/) -> outputs (output/)
+//   -> techniques loaded (plugin/) -> the pipeline (pipeline/): per chunk of targets,
+//   discovery (discovery/) and the port scan (portscan/) in one engine (engine/)
+//   -> outputs (output/)
 // `scanfw merge` reads shards' records into the outputs (output/merge).
 // Exit 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted.
 #include <unistd.h>
@@ -15,19 +16,21 @@
 
 #include "cli/cli.hpp"
 #include "cli/plan.hpp"
-#include "common/errors.hpp"
 #include "discovery/discovery.hpp"
+#include "common/errors.hpp"
 #include "engine/connect_io.hpp"
 #include "engine/packet_io.hpp"
 #include "engine/scheduler.hpp"
 #include "output/merge.hpp"
 #include "output/outputs.hpp"
 #include "output/record.hpp"
+#include "pipeline/pipeline.hpp"
+#include "plugin/listing.hpp"
 #include "portscan/done_items.hpp"
-#include "portscan/port_scan.hpp"
 #include "system/interrupt.hpp"
 #include "system/privileges.hpp"
 #include "targets/target_source.hpp"
+#include "targets/unrouted.hpp"
 
 namespace {
 
@@ -40,80 +43,6 @@ void setup_logging() {
     logger->set_pattern("scanfw: %^%l%$: %v");
     spdlog::set_default_logger(logger);
 }
-
-int list_plugins(PluginRegistry& registry) {
-    const auto entries = registry.load_all();
-    fmt::print("{:<16} {:<4} {:<5} {:<7} {:<3} {}\n", "NAME", "KIND", "PROTO", "CARRIER", "API", "DESCRIPTION");
-    bool any = false, errors = false;
-    for (const auto& e : entries) {
-        if (!e.plugin) {
-            spdlog::error("{}", e.error);
-            fmt::print("{:<16} not loaded: {}\n", e.file.stem().string(), e.error);
-            errors = true;
-            continue;
-        }
-        any = true;
-        const auto& d = e.plugin->info();
-        fmt::print("{:<16} {:<4} {:<5} {:<7} {:<3} {}\n", d.name, kind_name(d.kind), protocol_name(d.protocol),
-                   d.carrier == Carrier::Connect ? "connect" : "packet", e.plugin->api_version(), d.description);
-        fmt::print("{:<16} file {}{}\n", "", e.file.string(), e.shadowed ? " (shadowed by an earlier folder)" : "");
-        for (const auto& o : e.plugin->options())
-            fmt::print("{:<16} option {} ({}, default '{}'): {}\n", "", o.name, option_type_name(o.type),
-                       o.default_value, o.help);
-    }
-    if (!any) {
-        std::string dirs;
-        for (const auto& d : registry.dirs()) dirs += " " + d.string();
-        spdlog::error("no plugins found in:{}", dirs);
-        return kExitRuntime;
-    }
-    return errors ? kExitRuntime : kExitOk;
-}
-
-// Targets with no route are said once per range, before anything is sent.
-void report_unrouted(TargetSource& targets, Routes& routes) {
-    TargetSet chunk;
-    std::optional<IpAddress> first, last;
-    std::uint64_t count = 0;
-    auto flush = [&] {
-        if (first)
-            spdlog::warn("{} - {}: no route, skipped ({} address{})", first->str(), last->str(), count, count == 1 ? "" : "es");
-        first.reset();
-        count = 0;
-    };
-    while (targets.next(chunk)) {
-        for (std::uint64_t i = 0; i < chunk.size();) {
-            const IpAddress a = chunk.at(i);
-            // One lookup per /24 or /64 (Routes caches them): step over the block.
-            const bool routed = routes.lookup(a).has_value();
-            std::uint64_t step = 1;
-            if (a.family == Family::V4) step = 256 - a.bytes[3];
-            else step = std::uint64_t{1} << 16;
-            step = std::min(step, chunk.size() - i);
-            // The step must stay within one block of consecutive addresses.
-            const IpAddress end = chunk.at(i + step - 1);
-            if (!(a.family == end.family && (a.family == Family::V6 || (a.bytes[0] == end.bytes[0] && a.bytes[1] == end.bytes[1] &&
-                                                                      a.bytes[2] == end.bytes[2]))))
-                step = 1;
-            if (!routed) {
-                if (!first) first = a;
-                last = chunk.at(i + step - 1);
-                count += step;
-            } else {
-                flush();
-            }
-            i += step;
-        }
-    }
-    flush();
-    targets.rewind();
-}
-
-// The hosts to scan, with a user's names for them.
-struct Targets {
-    TargetSource source;
-    std::uint64_t total = 0;
-};
 
 int scan(CliOptions opts) {
     // --resume FILE alone: the scan the record says, continued.
@@ -180,26 +109,7 @@ int scan(CliOptions opts) {
         if (!j.connect && !raw) throw RuntimeError(raw_error);
 
     Routes routes;
-    // ARP and neighbour discovery asked for explicitly reach only hosts on a local
-    // segment: a target elsewhere is a mistake, said before anything is sent.
-    if (cfg.discovery)
-        for (std::uint16_t id : plan.host_jobs)
-            if (jobs[id].info().protocol == Protocol::Link) {
-                TargetSet chunk;
-                while (targets.next(chunk))
-                    for (std::uint64_t i = 0; i < chunk.size(); i = i + std::max<std::uint64_t>(1, chunk.size() / 256)) {
-                        const IpAddress a = chunk.at(i);
-                        if (a.family == Family::V4 && !jobs[id].info().ipv4) continue;
-                        if (a.family == Family::V6 && !jobs[id].info().ipv6) continue;
-                        const auto r = routes.lookup(a);
-                        if (!r || !r->local_segment())
-                            throw InputError(fmt::format("{}: {} is not on a local Ethernet segment ({}), so {} cannot "
-                                                         "reach it; use -PE, -PS or -PA for hosts behind a router",
-                                                         jobs[id].name(), a.str(), r ? "behind a gateway" : "no route",
-                                                         jobs[id].name()));
-                    }
-                targets.rewind();
-            }
+    if (cfg.discovery) check_link_targets(plan, targets, routes);
     report_unrouted(targets, routes);
 
     // What the scan is, for every output and its record.
@@ -220,24 +130,7 @@ int scan(CliOptions opts) {
     info.shard_unit = plan.host_jobs.empty() ? "pair" : "host";
     info.service_detection = cfg.service.value_or(false);
     info.verbosity = opts.verbosity;
-    if (resumed) {
-        ScanInfo was = resumed->info;
-        auto describe = [](const ScanInfo& i) {
-            std::string out;
-            for (const auto& t : i.techniques) out += fmt::format("{} {} {}; ", t.name, protocol_name(t.protocol), port_ranges(t.ports));
-            return out;
-        };
-        if (describe(was) != describe(info))
-            throw InputError(fmt::format("--resume {}: the record is of another scan: techniques and ports {}, this one {}",
-                                         *opts.resume, describe(was), describe(info)));
-        if (was.targets_digest != info.targets_digest || was.targets != info.targets)
-            throw InputError(fmt::format("--resume {}: the record is of other targets ({} addresses: {}) than this scan "
-                                         "({} addresses: {})",
-                                         *opts.resume, was.targets, was.targets_text, info.targets, info.targets_text));
-        if (was.shard != info.shard || was.shards != info.shards)
-            throw InputError(fmt::format("--resume {}: the record is shard {}/{}, this scan shard {}/{}", *opts.resume,
-                                         was.shard, was.shards, info.shard, info.shards));
-    }
+    if (resumed) check_resumable(*opts.resume, resumed->info, info);
     if (opts.dry_run) {
         std::vector<std::string> techniques;
         for (const auto& t : info.techniques) techniques.push_back(t.name);
@@ -275,7 +168,6 @@ int scan(CliOptions opts) {
     std::string label = ping_only ? "discovery" : "";
     for (const auto& t : info.techniques) label += (label.empty() ? "" : ", ") + t.name;
     progress.set_label(label);
-    RealTime time;
     Sources sources(routes, pool);
     std::optional<PacketIo> packet_io;
     if (raw) packet_io.emplace(*raw, routes);
@@ -283,100 +175,10 @@ int scan(CliOptions opts) {
     std::vector<ProbeIo*> io_of_job;
     for (const Job& j : jobs)
         io_of_job.push_back(j.connect ? static_cast<ProbeIo*>(&connect_io) : packet_io ? &*packet_io : nullptr);
-    const SipKey seed = cfg.seed ? seed_key(*cfg.seed) : random_key();
-    std::uint64_t results = 0, items_total = 0, items_done = 0;
-    struct Counter final : ResultSink {
-        ResultSink& next;
-        Progress& progress;
-        std::uint64_t& n;
-        Counter(ResultSink& s, Progress& p, std::uint64_t& count) : next(s), progress(p), n(count) {}
-        void on_host(const HostStatus& h) override { next.on_host(h); }
-        void on_result(const Result& r) override {
-            ++n;
-            if (r.state == State::Open) progress.found_open();
-            next.on_result(r);
-        }
-    } counter(outputs, progress, results);
-    std::vector<LimitedHost> limited;
-
-    TargetSet chunk;
-    std::uint64_t chunk_no = 0;
-    while (!stop_requested() && targets.next(chunk)) {
-        // What the engine learns of each host lives as long as the chunk it is in.
-        Knowledge knowledge(timing);
-        const SipKey key = order_key(seed, chunk_no++);
-        auto names = [&chunk](const IpAddress& a) { return chunk.has_names() ? chunk.name_of(a) : std::string(); };
-        auto family_ok = [&](const Item& item) {
-            const Description& d = jobs[item.job].info();
-            return item.host.family == Family::V4 ? d.ipv4 : d.ipv6;
-        };
-        const PairOrder::Skip skip_port = [&](const Item& item) { return !family_ok(item) || done.done(item); };
-        if (plan.host_jobs.empty()) {
-            // -Pn: every target is up; shards split the (host, port) pairs.
-            PairOrder order(chunk, jobs, plan.port_jobs, key, shard, ShardUnit::Pair, skip_port);
-            PortScan port_scan(jobs, counter, routes, true, names);
-            Scheduler scheduler(jobs, io_of_job, order, sources, knowledge, timing, port_scan, time, poll_waiter(time),
-                                &progress);
-            scheduler.run();
-            items_total += order.total() / shard.count;
-            items_done += std::min(order.position(), order.total()) / shard.count;
-        } else {
-            // Discovery first, each host found up handed to the port scan at once; shards
-            // split the hosts.
-            PairOrder discovery_order(chunk, jobs, plan.host_jobs, key, shard, ShardUnit::Host);
-            Discovery* discovery_ptr = nullptr;
-            UpHosts up(jobs, plan.port_jobs, {key[1], key[0]}, [&] { return discovery_ptr->done(); });
-            Scheduler* scheduler_ptr = nullptr;
-            Discovery::Hooks hooks;
-            hooks.up = [&](const IpAddress& host) {
-                if (!plan.port_jobs.empty()) up.add(host);
-            };
-            hooks.cancel = [&](const Item& item) { scheduler_ptr->cancel(item); };
-            hooks.name = names;
-            hooks.applies = [&](std::uint16_t job, const IpAddress& host) {
-                const Description& d = jobs[job].info();
-                if (!(host.family == Family::V4 ? d.ipv4 : d.ipv6)) return false;
-                if (!plan.local_only[job] && !plan.remote_only[job]) return true;
-                const auto route = routes.lookup(host);
-                const bool local = route && route->local_segment();
-                return plan.local_only[job] ? local : !local;
-            };
-            hooks.local = [&](const IpAddress& host) {
-                const auto route = routes.lookup(host);
-                return route && route->local;
-            };
-            Discovery discovery(jobs, discovery_order, counter, routes, hooks);
-            discovery_ptr = &discovery;
-            MergedItems items(up, discovery.items());
-            PortScan port_scan(jobs, counter, routes, false, names);
-            SplitSink sink(discovery, port_scan);
-            // Items of hosts found up: the technique's families, not done before.
-            struct Filtered final : ItemSource {
-                ItemSource& inner;
-                const PairOrder::Skip& skip;
-                Filtered(ItemSource& i, const PairOrder::Skip& s) : inner(i), skip(s) {}
-                bool next(Item& out) override {
-                    while (inner.next(out))
-                        if (!skip(out)) return true;
-                    return false;
-                }
-                bool finished() const override { return inner.finished(); }
-                std::uint64_t position() const override { return inner.position(); }
-                std::uint64_t total() const override { return inner.total(); }
-            } filtered(items, skip_port);
-            Scheduler scheduler(jobs, io_of_job, filtered, sources, knowledge, timing, sink, time, poll_waiter(time),
-                                &progress);
-            scheduler_ptr = &scheduler;
-            scheduler.run();
-            items_total += discovery_order.total() / shard.count;
-            items_done += std::min(discovery_order.position(), discovery_order.total()) / shard.count;
-        }
-        for (const auto& e : knowledge.icmp.limited_hosts()) {
-            spdlog::info("{}: ICMP errors rate-limited: about {:.0f}/s after a burst of {}; waiting it out cost {:.1f} s",
-                         e.host.str(), e.rate, e.burst, e.cost);
-            limited.push_back({e.host, e.rate, e.burst, e.cost});
-        }
-    }
+    Pipeline pipeline({plan, io_of_job, sources, routes, timing, shard, cfg.seed ? seed_key(*cfg.seed) : random_key(),
+                       done, progress},
+                      outputs);
+    pipeline.run(targets);
 
     progress.finish();
     ScanSummary summary;
@@ -384,8 +186,8 @@ int scan(CliOptions opts) {
     summary.results = outputs.results();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     summary.interrupted = stop_requested();
-    summary.done = summary.interrupted && items_total ? static_cast<double>(items_done) / static_cast<double>(items_total) : 1;
-    summary.limited = std::move(limited);
+    summary.done = summary.interrupted ? pipeline.done_share() : 1;
+    summary.limited = pipeline.limited();
     // The sockets are closed while the outputs are finished: closing the capture waits
     // out an RCU grace period in the kernel (20-30 ms), time the outputs can use.
     packet_io.reset();
@@ -393,7 +195,7 @@ int scan(CliOptions opts) {
     outputs.end(summary);
     if (summary.interrupted) {
         spdlog::warn("interrupted: {} result(s) written; the outputs are complete up to here (--resume continues)",
-                     results);
+                     pipeline.results());
         return kExitInterrupted;
     }
     return kExitOk;
@@ -426,7 +228,7 @@ int main(int argc, char** argv) {
         if (opts.list_plugins) {
             drop_privileges(opts.user);  // plugin code never runs privileged
             PluginRegistry registry(PluginRegistry::search_path(opts.plugin_dirs));
-            return list_plugins(registry);
+            return list_plugins(registry) ? kExitOk : kExitRuntime;
         }
         return scan(std::move(opts));
     } catch (const InputError& e) {

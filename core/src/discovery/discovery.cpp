@@ -1,5 +1,11 @@
 #include "discovery/discovery.hpp"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/errors.hpp"
+
 namespace scanfw {
 
 Discovery::Discovery(std::span<const Job> jobs, ItemSource& items, ResultSink& out, Routes& routes, Hooks hooks)
@@ -73,6 +79,25 @@ void Discovery::on_item(const Job&, const Item& item, const Verdict& verdict, co
     if (hooks_.name) s.hostname = hooks_.name(item.host);
     hosts_.erase(it);
     out_.on_host(s);
+}
+
+void check_link_targets(const Jobs& plan, TargetSource& targets, Routes& routes) {
+    for (std::uint16_t id : plan.host_jobs) {
+        const Job& job = plan.jobs[id];
+        if (job.info().protocol != Protocol::Link) continue;
+        TargetSet chunk;
+        while (targets.next(chunk))
+            for (std::uint64_t i = 0; i < chunk.size(); i += std::max<std::uint64_t>(1, chunk.size() / 256)) {
+                const IpAddress a = chunk.at(i);
+                if (!(a.family == Family::V4 ? job.info().ipv4 : job.info().ipv6)) continue;
+                const auto r = routes.lookup(a);
+                if (!r || !r->local_segment())
+                    throw InputError(fmt::format("{}: {} is not on a local Ethernet segment ({}), so {} cannot reach "
+                                                 "it; use -PE, -PS or -PA for hosts behind a router",
+                                                 job.name(), a.str(), r ? "behind a gateway" : "no route", job.name()));
+            }
+        targets.rewind();
+    }
 }
 
 }  // namespace scanfw

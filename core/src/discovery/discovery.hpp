@@ -15,7 +15,9 @@
 #include "common/result.hpp"
 #include "engine/order.hpp"
 #include "engine/scheduler.hpp"
+#include "cli/plan.hpp"
 #include "net/routes.hpp"
+#include "targets/target_source.hpp"
 
 namespace scanfw {
 
@@ -75,5 +77,10 @@ private:
     absl::flat_hash_set<IpAddress, IpAddressHash> up_hosts_;  // found up in this chunk
     std::uint64_t up_ = 0, down_ = 0;
 };
+
+// ARP and neighbour discovery, asked for explicitly, reach only hosts on a local
+// Ethernet segment: a target elsewhere is a mistake, said before anything is sent
+// (InputError). Samples each chunk of `targets`, and leaves it rewound.
+void check_link_targets(const Jobs& plan, TargetSource& targets, Routes& routes);
 
 }  // namespace scanfw

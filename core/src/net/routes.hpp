@@ -39,11 +39,4 @@ private:
 // One netlink route query, uncached. Exposed for tests.
 std::optional<Route> kernel_route(const IpAddress& dst);
 
-// Ranges of targets with no route, found before anything is sent, so that each is
-// reported once: "198.18.1.0 - 198.18.255.255: no route, skipped (65,280 addresses)".
-struct Unrouted {
-    IpAddress first, last;
-    std::uint64_t count = 0;
-};
-
 }  // namespace scanfw

@@ -369,4 +369,23 @@ std::unique_ptr<Output> make_json_lines(const std::string& path, const DisplayOp
     return std::make_unique<JsonLines>(path, d);
 }
 
+void check_resumable(const std::string& file, const ScanInfo& was, const ScanInfo& now) {
+    auto describe = [](const ScanInfo& i) {
+        std::string out;
+        for (const auto& t : i.techniques)
+            out += fmt::format("{} {} {}; ", t.name, protocol_name(t.protocol), port_ranges(t.ports));
+        return out;
+    };
+    if (describe(was) != describe(now))
+        throw InputError(fmt::format("--resume {}: the record is of another scan: techniques and ports {}, this one {}",
+                                     file, describe(was), describe(now)));
+    if (was.targets_digest != now.targets_digest || was.targets != now.targets)
+        throw InputError(fmt::format("--resume {}: the record is of other targets ({} addresses: {}) than this scan "
+                                     "({} addresses: {})",
+                                     file, was.targets, was.targets_text, now.targets, now.targets_text));
+    if (was.shard != now.shard || was.shards != now.shards)
+        throw InputError(fmt::format("--resume {}: the record is shard {}/{}, this scan shard {}/{}", file, was.shard,
+                                     was.shards, now.shard, now.shards));
+}
+
 }  // namespace scanfw

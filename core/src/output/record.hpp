@@ -48,6 +48,10 @@ public:
     static std::optional<RecordSummary> summary(const std::string& path);
 };
 
+// --resume FILE: throws InputError naming the difference when this scan (`now`) is not
+// the one the record `was` of: other techniques or ports, targets, or shard.
+void check_resumable(const std::string& file, const ScanInfo& was, const ScanInfo& now);
+
 // A ScanInfo as the record's first line writes it, and back.
 std::string header_json(const ScanInfo& info);
 ScanInfo parse_header_json(const std::string& line, const std::string& where);

@@ -1,0 +1,125 @@
+#include "pipeline/pipeline.hpp"
+
+#include <functional>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "discovery/discovery.hpp"
+#include "portscan/port_scan.hpp"
+#include "system/interrupt.hpp"
+
+namespace scanfw {
+
+namespace {
+
+// Counts the results on their way to the outputs, for the progress line.
+class Counter final : public ResultSink {
+public:
+    Counter(ResultSink& next, Progress& progress, std::uint64_t& n) : next_(next), progress_(progress), n_(n) {}
+    void on_host(const HostStatus& h) override { next_.on_host(h); }
+    void on_result(const Result& r) override {
+        ++n_;
+        if (r.state == State::Open) progress_.found_open();
+        next_.on_result(r);
+    }
+
+private:
+    ResultSink& next_;
+    Progress& progress_;
+    std::uint64_t& n_;
+};
+
+// Items of hosts found up, less those `skip` says (a family the technique cannot
+// probe, or done before a resume).
+class Filtered final : public ItemSource {
+public:
+    Filtered(ItemSource& inner, const PairOrder::Skip& skip) : inner_(inner), skip_(skip) {}
+    bool next(Item& out) override {
+        while (inner_.next(out))
+            if (!skip_(out)) return true;
+        return false;
+    }
+    bool finished() const override { return inner_.finished(); }
+    std::uint64_t position() const override { return inner_.position(); }
+    std::uint64_t total() const override { return inner_.total(); }
+
+private:
+    ItemSource& inner_;
+    const PairOrder::Skip& skip_;
+};
+
+}  // namespace
+
+void Pipeline::run(TargetSource& targets) {
+    TargetSet chunk;
+    std::uint64_t chunk_no = 0;
+    while (!stop_requested() && targets.next(chunk)) run_chunk(chunk, chunk_no++);
+}
+
+void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
+    const std::vector<Job>& jobs = s_.plan.jobs;
+    Counter counter(out_, s_.progress, results_);
+    // What the engine learns of each host lives as long as the chunk it is in.
+    Knowledge knowledge(s_.timing);
+    const SipKey key = order_key(s_.seed, chunk_no);
+    auto names = [&chunk](const IpAddress& a) { return chunk.has_names() ? chunk.name_of(a) : std::string(); };
+    const PairOrder::Skip skip_port = [&](const Item& item) {
+        const Description& d = jobs[item.job].info();
+        return !(item.host.family == Family::V4 ? d.ipv4 : d.ipv6) || s_.done.done(item);
+    };
+    if (s_.plan.host_jobs.empty()) {
+        // -Pn: every target is up; shards split the (host, port) pairs.
+        PairOrder order(chunk, jobs, s_.plan.port_jobs, key, s_.shard, ShardUnit::Pair, skip_port);
+        PortScan port_scan(jobs, counter, s_.routes, true, names);
+        Scheduler scheduler(jobs, s_.io_of_job, order, s_.sources, knowledge, s_.timing, port_scan, time_,
+                            poll_waiter(time_), &s_.progress);
+        scheduler.run();
+        items_total_ += order.total() / s_.shard.count;
+        items_done_ += std::min(order.position(), order.total()) / s_.shard.count;
+    } else {
+        // Discovery first, each host found up handed to the port scan at once; shards
+        // split the hosts.
+        PairOrder discovery_order(chunk, jobs, s_.plan.host_jobs, key, s_.shard, ShardUnit::Host);
+        Discovery* discovery_ptr = nullptr;
+        UpHosts up(jobs, s_.plan.port_jobs, {key[1], key[0]}, [&] { return discovery_ptr->done(); });
+        Scheduler* scheduler_ptr = nullptr;
+        Discovery::Hooks hooks;
+        hooks.up = [&](const IpAddress& host) {
+            if (!s_.plan.port_jobs.empty()) up.add(host);
+        };
+        hooks.cancel = [&](const Item& item) { scheduler_ptr->cancel(item); };
+        hooks.name = names;
+        hooks.applies = [&](std::uint16_t job, const IpAddress& host) {
+            const Description& d = jobs[job].info();
+            if (!(host.family == Family::V4 ? d.ipv4 : d.ipv6)) return false;
+            if (!s_.plan.local_only[job] && !s_.plan.remote_only[job]) return true;
+            const auto route = s_.routes.lookup(host);
+            const bool local = route && route->local_segment();
+            return s_.plan.local_only[job] ? local : !local;
+        };
+        hooks.local = [&](const IpAddress& host) {
+            const auto route = s_.routes.lookup(host);
+            return route && route->local;
+        };
+        Discovery discovery(jobs, discovery_order, counter, s_.routes, hooks);
+        discovery_ptr = &discovery;
+        MergedItems items(up, discovery.items());
+        PortScan port_scan(jobs, counter, s_.routes, false, names);
+        SplitSink sink(discovery, port_scan);
+        Filtered filtered(items, skip_port);
+        Scheduler scheduler(jobs, s_.io_of_job, filtered, s_.sources, knowledge, s_.timing, sink, time_,
+                            poll_waiter(time_), &s_.progress);
+        scheduler_ptr = &scheduler;
+        scheduler.run();
+        items_total_ += discovery_order.total() / s_.shard.count;
+        items_done_ += std::min(discovery_order.position(), discovery_order.total()) / s_.shard.count;
+    }
+    for (const auto& e : knowledge.icmp.limited_hosts()) {
+        spdlog::info("{}: ICMP errors rate-limited: about {:.0f}/s after a burst of {}; waiting it out cost {:.1f} s",
+                     e.host.str(), e.rate, e.burst, e.cost);
+        limited_.push_back({e.host, e.rate, e.burst, e.cost});
+    }
+}
+
+}  // namespace scanfw

@@ -1,0 +1,60 @@
+// The phases of a scan for each chunk of targets, in one engine: host discovery
+// (discovery/), each host found up handed at once to the port scan (portscan/), and
+// every verdict on to the outputs. main.cpp builds what the pipeline needs; the
+// pipeline knows no command line and no output format.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "cli/plan.hpp"
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "engine/order.hpp"
+#include "engine/scheduler.hpp"
+#include "engine/timing.hpp"
+#include "net/routes.hpp"
+#include "output/outputs.hpp"
+#include "portscan/done_items.hpp"
+#include "system/progress.hpp"
+#include "targets/target_source.hpp"
+
+namespace scanfw {
+
+class Pipeline {
+public:
+    struct Setup {
+        const Jobs& plan;
+        std::vector<ProbeIo*> io_of_job;  // the carrier of each job
+        Sources& sources;
+        Routes& routes;
+        const Timing& timing;
+        Shard shard;
+        SipKey seed;
+        const DoneItems& done;  // --resume: items the record holds already
+        Progress& progress;
+    };
+    Pipeline(Setup setup, ResultSink& out) : s_(std::move(setup)), out_(out) {}
+
+    // Every chunk of `targets`, until they are done or a stop is asked for.
+    void run(TargetSource& targets);
+
+    std::uint64_t results() const { return results_; }
+    // The share of the scan's items handed out, for an interrupted scan's summary.
+    double done_share() const {
+        return items_total_ ? static_cast<double>(items_done_) / static_cast<double>(items_total_) : 1;
+    }
+    const std::vector<LimitedHost>& limited() const { return limited_; }
+
+private:
+    void run_chunk(const TargetSet& chunk, std::uint64_t chunk_no);
+
+    Setup s_;
+    ResultSink& out_;
+    RealTime time_;
+    std::uint64_t results_ = 0, items_total_ = 0, items_done_ = 0;
+    std::vector<LimitedHost> limited_;
+};
+
+}  // namespace scanfw

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# --resume keeps every output whole (issue 11): a scan with -oA is interrupted with
+# SIGINT part way, then `scanfw --resume BASE.jsonl` alone finishes it. Every output
+# (XML, normal, grepable, JSON Lines) must then hold the whole scan, ports found before
+# the interrupt included, as an uninterrupted scan of the same ports does (ndiff finds
+# no difference), with each result once. A resume with other ports, targets or
+# techniques than the record's exits 2 naming the difference.
+# Usage: resume.sh SCANFW_BINARY
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/testnet.sh"
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+for tool in jq ndiff xmllint; do command -v "$tool" >/dev/null || { echo "FAIL: $tool missing"; exit 1; }; done
+work=$(mktemp -d "${TMPDIR:-/tmp}/resume.XXXXXX")
+chmod 755 "$work"
+testnet_on_exit "rm -rf $(printf '%q' "$work")"
+prefix=$(testnet_prefix resume)
+testnet_up "$prefix"
+S() { testnet_exec_scanner "$prefix" "$@"; }
+
+failures=0 passed=0
+check() {
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+# 22 and 80 open, 113 closed, 8080-8082 filtered/closed, the rest of 1-1500 closed.
+ports=1-1500,8080-8082
+args=(-sS -p "$ports" --rate 150 --seed 11 198.18.0.2)
+
+# The reference: the same scan, not interrupted.
+S "$bin" "${args[@]}" -oA "$work/ref" >/dev/null 2>"$work/ref.err" || { echo "FAIL: reference scan: $(cat "$work/ref.err")"; exit 1; }
+
+# Interrupted after 4 s of about 10.
+# ip netns exec execs scanfw, so $! is scanfw itself and the signal reaches it.
+ip netns exec "$(testnet_scanner_ns "$prefix")" "$bin" "${args[@]}" -oA "$work/r" >/dev/null 2>"$work/r1.err" &
+pid=$!
+sleep 4
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "the interrupted scan exits 130 (got $rc)" test "$rc" = 130
+first=$(jq -c 'select(.port)' "$work/r.jsonl" | wc -l)
+check "it got part of the way: $first of 1503 results" test "$first" -gt 50 -a "$first" -lt 1503
+check "its summary says interrupted" test "$(tail -1 "$work/r.jsonl" | jq -r .interrupted)" = true
+open_before=$(jq -r 'select(.state == "open") | .port' "$work/r.jsonl" | sort -n | tr '\n' ' ')
+echo "open before the interrupt: ${open_before:-none}; $first results"
+
+# Finished from the record alone.
+S "$bin" --resume "$work/r.jsonl" >/dev/null 2>"$work/r2.err"
+rc=$?
+check "--resume FILE alone exits 0 (got $rc): $(cat "$work/r2.err")" test "$rc" = 0
+
+results=$(jq -c 'select(.port)' "$work/r.jsonl" | wc -l)
+unique=$(jq -r 'select(.port) | "\(.technique) \(.port)"' "$work/r.jsonl" | sort -u | wc -l)
+check "r.jsonl holds every result once ($results results, $unique distinct, 1503 wanted)" \
+  test "$results" = 1503 -a "$unique" = 1503
+check "r.jsonl ends with one summary, not interrupted" \
+  test "$(jq -c 'select(.type == "summary")' "$work/r.jsonl" | wc -l)" = 1 -a "$(tail -1 "$work/r.jsonl" | jq -r .interrupted)" = false
+check "the JSON states equal the reference's" \
+  diff <(jq -r 'select(.port) | "\(.port) \(.state) \(.reason)"' "$work/ref.jsonl" | sort) \
+       <(jq -r 'select(.port) | "\(.port) \(.state) \(.reason)"' "$work/r.jsonl" | sort)
+ndiff "$work/ref.xml" "$work/r.xml" >"$work/ndiff.txt"
+check "ndiff finds no difference between r.xml and the reference: $(head -20 "$work/ndiff.txt")" test "$?" = 0
+check "r.xml is valid against nmap.dtd" xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$work/r.xml"
+for p in 22 80; do
+  check "r.nmap lists $p/tcp open" grep -Eq "^$p/tcp +open " "$work/r.nmap"
+  check "r.gnmap lists $p/open" grep -q "$p/open/tcp" "$work/r.gnmap"
+  check "r.xml lists $p open" test "$(xmllint --xpath "string(//port[@portid='$p']/state/@state)" "$work/r.xml")" = open
+done
+check "r.nmap's not-shown summary counts the whole scan as the reference does" \
+  test "$(grep '^Not shown' "$work/r.nmap")" = "$(grep '^Not shown' "$work/ref.nmap")"
+
+# A resume of another scan is refused, naming the difference, and changes nothing.
+cp "$work/r.jsonl" "$work/keep.jsonl"
+S "$bin" -sS -p 1-10 --seed 11 198.18.0.2 -oJ "$work/r.jsonl" --resume "$work/r.jsonl" >/dev/null 2>"$work/err"
+rc=$?
+check "other ports: exit 2 naming them ($rc: $(cat "$work/err"))" test "$rc" = 2 -a -n "$(grep 'another scan: techniques and ports' "$work/err")"
+S "$bin" -sS -p "$ports" --seed 11 198.18.0.3 --resume "$work/r.jsonl" >/dev/null 2>"$work/err"
+rc=$?
+check "other targets: exit 2 naming them ($rc: $(cat "$work/err"))" test "$rc" = 2 -a -n "$(grep 'other targets' "$work/err")"
+S "$bin" -sA -p "$ports" --seed 11 198.18.0.2 --resume "$work/r.jsonl" >/dev/null 2>"$work/err"
+rc=$?
+check "another technique: exit 2 ($rc: $(cat "$work/err"))" test "$rc" = 2 -a -n "$(grep 'another scan' "$work/err")"
+check "the refused resumes left the record as it was" cmp -s "$work/r.jsonl" "$work/keep.jsonl"
+
+echo "resume: $passed passed, $failures failed"
+[ "$failures" = 0 ]

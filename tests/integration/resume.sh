@@ -84,5 +84,29 @@ rc=$?
 check "another technique: exit 2 ($rc: $(cat "$work/err"))" test "$rc" = 2 -a -n "$(grep 'another scan' "$work/err")"
 check "the refused resumes left the record as it was" cmp -s "$work/r.jsonl" "$work/keep.jsonl"
 
+# Ctrl-C under -T1 (a probe every 15 s) still ends within the promised half second
+# (plus start-up), and a second Ctrl-C hurries but the JSON still gets its summary.
+ns=$(testnet_scanner_ns "$prefix")
+ip netns exec "$ns" "$bin" -T1 -Pn -sS -p 1-100 198.18.0.2 -oJ "$work/t1.jsonl" >/dev/null 2>&1 &
+pid=$!
+sleep 2
+t0=$(date +%s%N)
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "-T1 scan stopped by Ctrl-C in $ms ms (exit $rc)" test "$rc" = 130 -a "$ms" -lt 1000
+check "and its JSON ends with the summary" test "$(tail -1 "$work/t1.jsonl" | jq -r .type)" = summary
+ip netns exec "$ns" "$bin" -Pn -sS -p 1-65535 --rate 2000 198.18.0.2 -oJ "$work/twice.jsonl" -oX "$work/twice.xml" >/dev/null 2>&1 &
+pid=$!
+sleep 2
+kill -INT "$pid"; kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "two Ctrl-C: exit 130 (got $rc)" test "$rc" = 130
+check "two Ctrl-C: the JSON still ends with its summary, interrupted" \
+  test "$(tail -1 "$work/twice.jsonl" | jq -r '"\(.type) \(.interrupted)"')" = "summary true"
+check "two Ctrl-C: the XML is whole" xmllint --noout "$work/twice.xml"
+
 echo "resume: $passed passed, $failures failed"
 [ "$failures" = 0 ]

@@ -54,6 +54,26 @@ expect 2 "plugin 'syn' has no option 'flags'" -- --plugin-arg syn.flags=S 198.18
 expect 2 "no TCP flag called 'QQ'" -- --scanflags QQ 198.18.0.2
 expect 2 "arp: 198.18.0.2 is not on a local Ethernet segment" -- -sn -PR 198.18.0.2
 expect 0 "no route, skipped" -- --rate 1e5 --dry-run 198.18.0.2
+# nmap's habits: a shipped profile by name; no technique means syn with raw sockets,
+# connect without; scan-type shorthands combine; -T by name.
+dry() {  # dry WANT ARGS...: --dry-run's line on stdout contains WANT
+  local want=$1; shift
+  if scanfw --dry-run "$@" 2>/dev/null | grep -qF -- "$want"; then passed=$((passed + 1))
+  else echo "FAIL: scanfw --dry-run $* does not say '$want': $(scanfw --dry-run "$@" 2>&1)"; failures=$((failures + 1)); fi
+}
+dry "with syn;" --profile quick-tcp 198.18.0.2
+dry "with syn;" 198.18.0.2
+dry "with syn, udp;" -sS -sU -p T:22,U:53 198.18.0.2
+dry "1000000 probes a second" -T insane 198.18.0.2
+dry "with connect;" -sT -T polite 198.18.0.2
+if [ "$(id -u)" -eq 0 ]; then
+  out=$(unshare --net -- setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+    "$binary" --dry-run 198.18.0.2 2>&1)
+  if grep -q "with connect;.*tcp-connect-ping" <<<"$out"; then passed=$((passed + 1))
+  else echo "FAIL: unprivileged default is not connect with connect-ping discovery: $out"; failures=$((failures + 1)); fi
+fi
+expect 2 "unknown key 'nosuch'|cannot read" -- --profile no-such-profile 198.18.0.2
+
 if "$binary" --help | grep -q "INT in"; then echo "FAIL: --help shows CLI11's INT in [..] types"; failures=$((failures + 1))
 else passed=$((passed + 1)); fi
 

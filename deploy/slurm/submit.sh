@@ -144,7 +144,7 @@ if [ -n "$resume_dir" ]; then
   source "$d/scan.env"
   # Shards still queued or running would be scanned twice.
   if [ -f "$d/jobs.log" ]; then
-    ids=$(sed -n 's/.* array=\([0-9]*\) merge=\([0-9]*\).*/\1,\2/p' "$d/jobs.log" | paste -sd, -)
+    ids=$(grep -Eo '(array|merge)=[0-9]+' "$d/jobs.log" | cut -d= -f2 | paste -sd, -)
     if [ -n "$ids" ]; then
       active=$(squeue -h -j "$ids" -o '%i %T' 2>/dev/null || true)
       [ -z "$active" ] || die "jobs of this scan are still queued or running; wait for them or scancel them first:

@@ -144,9 +144,9 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$SLURM_CLUSTER_CPUS State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 
-    slurmctld -f "$dir/slurm.conf" -i || { _slurm_log "slurmctld failed to start"; tail -n 30 "$dir/log/slurmctld.log" >&2; return 1; }
+    slurmctld -f "$dir/slurm.conf" -i || { _slurm_log "slurmctld failed to start"; tail -n 30 "$dir/log/slurmctld.log" >&2 2>/dev/null; return 1; }
     _slurm_wait_pidfile "$dir/run/slurmctld.pid" "$dir/log/slurmctld.log" slurmctld || return 1
-    slurmd -f "$dir/slurm.conf" -N "$host" || { _slurm_log "slurmd failed to start"; tail -n 30 "$dir/log/slurmd.log" >&2; return 1; }
+    slurmd -f "$dir/slurm.conf" -N "$host" || { _slurm_log "slurmd failed to start"; tail -n 30 "$dir/log/slurmd.log" >&2 2>/dev/null; return 1; }
     _slurm_wait_pidfile "$dir/run/slurmd.pid" "$dir/log/slurmd.log" slurmd || return 1
 
     for ((i = 0; i < 300; i++)); do

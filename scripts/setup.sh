@@ -26,6 +26,8 @@ packages=(
   pandoc man-db                             # man pages made from README.md; man checks them
   dpkg-dev file lintian                     # Debian packages: dpkg-shlibdeps, checks of the .debs
   bash-completion zsh                       # completion tests
+  slurm-wlm munge                           # deploy/slurm: the one-node cluster test (tests/integration/slurm.sh)
+  python3-yaml                              # tests/integration/kubernetes.sh reads the manifests
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -33,9 +35,19 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  # Others may run apt-get at the same time: wait for dpkg's lock rather than fail.
+  # Installing munge and slurm-wlm would start their services; the tests start their
+  # own daemons, so keep the packages from starting anything (policy-rc.d exiting
+  # 101), unless the machine already has such a policy.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq -o DPkg::Lock::Timeout=600
   apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
+  if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 fi
 
 if [ "${1:-}" != "--no-build" ]; then

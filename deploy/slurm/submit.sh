@@ -213,7 +213,6 @@ dir=$(cd "$dir" && pwd)
 
 # Check the whole command line here, before anything is queued.
 if [ "$check" = 1 ]; then
-  # NEEDS the new scanfw flags: --dry-run, --shard, --seed.
   if ! err=$("${launch_words[@]}" "$scanfw" --dry-run --shard "1/$shards" --seed "$seed" "${scan_args[@]}" 2>&1 >/dev/null); then
     rmdir "$dir" 2>/dev/null || true
     die "scanfw rejects the scan (${launch_words[*]:+${launch_words[*]} }$scanfw --dry-run ...):

@@ -33,12 +33,11 @@ cat >"$work/path/scanfw" <<EOF
 #!/bin/sh
 printf '%s\n' "\$@" >"\$SCANFW_ARGV_LOG"
 [ "\${1:-}" = merge ] && exit 0
-# NEEDS the new scanfw flags: --dry-run (and --shard, --seed in the arguments).
 exec "$bin" --dry-run "\$@"
 EOF
 chmod +x "$work/path/scanfw"
 
-WORK=$work ISOLATE="${isolate[*]}" python3 - "$manifests" <<'PY'
+WORK=$work ISOLATE="${isolate[*]}" SCANFW_BIN="$bin" python3 - "$manifests" <<'PY'
 import glob, json, os, shlex, subprocess, sys
 import yaml
 
@@ -127,6 +126,7 @@ def run(c, env, extra):
 
 seed = senv.get("SCANFW_SEED")
 seen = []
+first_argv = None
 for i in range(n):
     k = i + 1
     out = os.path.join(shards, f"shard-{k}-of-{n}.jsonl")
@@ -139,16 +139,23 @@ for i in range(n):
     check(f"index {i}: -oJ {out}", argv[-2:] == ["-oJ", out], a)
     check(f"index {i}: not resumed (no shard file yet)", "--resume" not in argv, a)
     seen.append(argv[argv.index("--shard") + 1])
+    if i == 0:
+        first_argv = argv
 check(f"the indices run shards 1..{n}, each once", sorted(seen) == sorted(f"{k}/{n}" for k in range(1, n + 1)), seen)
 
 # A complete shard file: nothing to do. A file cut mid-line: continued with --resume.
+# The record is a real one: shard 1's command line run by the real scanfw in a network
+# namespace with no route anywhere (every target skipped, so it ends at once, whole).
 out = os.path.join(shards, f"shard-1-of-{n}.jsonl")
-with open(out, "w") as f:
-    f.write('{"host":"198.18.0.2","port":22,"protocol":"tcp","technique":"syn","state":"open","reason":"syn-ack"}\n')
-    f.write('{"type":"summary","scanner":"scanfw","interrupted":false}\n')
+real = subprocess.run(["unshare", "--net", os.environ["SCANFW_BIN"]] + (first_argv or []),
+                      capture_output=True, text=True, timeout=60)
+check("shard 1's command line, run for real where nothing is routed, writes its record",
+      real.returncode == 0 and os.path.exists(out), real.stderr.strip()[-400:])
+record = open(out).read().splitlines(keepends=True) if os.path.exists(out) else []
 p, argv = run(sc, senv, {"JOB_COMPLETION_INDEX": "0"})
 check("a complete shard is not scanned again", p.returncode == 0 and argv is None, p.stderr)
 with open(out, "w") as f:
+    f.write(record[0] if record else "")
     f.write('{"host":"198.18.0.2","port":22,"protocol":"tcp","technique":"syn","state":"open","reason":"syn-ack"}\n')
     f.write('{"host":"198.18.0.2","po')
 p, argv = run(sc, senv, {"JOB_COMPLETION_INDEX": "0"})

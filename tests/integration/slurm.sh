@@ -41,7 +41,10 @@ check() { # check DESCRIPTION COMMAND...
 die() { echo "FAIL $*"; exit 1; }
 
 # Results of a JSON Lines file as sorted "host proto port technique state reason" lines.
-results() { jq -r 'select(.type != "summary") | [.host, .protocol, .port, .technique, .state, .reason] | @tsv' "$@" | sort; }
+results() { jq -r 'select(has("port")) | [.host, .protocol, .port, .technique, .state, .reason] | @tsv' "$@" | sort; }
+# Hosts and their status (up/down), sorted and once each. Not the reason: which probe
+# answers first (echo-reply, reset, ...) is a race, in nmap as here.
+hosts() { jq -r 'select(.type == "host") | [.host, .status] | @tsv' "$@" | sort -u; }
 
 # Every result of FILE against the test network's table: the layout's ports have their
 # kind's state on every host, every other TCP port is closed. The UDP listeners answer
@@ -69,8 +72,9 @@ check_layout() { # FILE WHAT
   check "$what: 198.18.0.2 udp/53 open" grep -q $'^198.18.0.2\tudp\t53\tudp\topen\t' <(results "$file")
 }
 
-same_results() { # A B
+same_results() { # A B: the same port results, and the same hosts up and down
   diff <(results "$1") <(results "$2") >"$work/diff" || { head -n 20 "$work/diff"; return 1; }
+  diff <(hosts "$1") <(hosts "$2") >"$work/diff" || { head -n 20 "$work/diff"; return 1; }
 }
 
 start_everything() {
@@ -116,7 +120,7 @@ submit)
   reference_scan
   scan=$work/scan
   t0=$SECONDS
-  # The README's command. NEEDS the new scanfw flags (--dry-run, --shard, --seed, merge).
+  # The README's command.
   SCANFW_LAUNCH="ip netns exec $prefix-s" "$repo/deploy/slurm/submit.sh" -N 4 --dir "$scan" \
     --scanfw "$bin" -- "${SCAN_ARGS[@]}" >"$work/submit.out" 2>&1 ||
     { cat "$work/submit.out"; die "submit.sh failed"; }

@@ -403,15 +403,15 @@ netlab_down() {
     local prefix=${1:?usage: netlab_down PREFIX} state ns pids n f
     _netlab_check_prefix "$prefix" || return 1
     state=$(_netlab_state "$prefix")
-    local all=()
-    [ -f "$state/namespaces" ] && mapfile -t all <"$state/namespaces"
+    local nss=()
+    [ -f "$state/namespaces" ] && mapfile -t nss <"$state/namespaces"
     # Also the roles netlab makes, in case the record was lost.
     for f in /run/netns/"$prefix"-*; do
         n=${f##*/}
-        [[ ${n#"$prefix"-} =~ ^(s|t|t[0-9]+|b|h[0-9]+)$ ]] && all+=("$n")
+        [[ ${n#"$prefix"-} =~ ^(s|t|t[0-9]+|b|h[0-9]+)$ ]] && nss+=("$n")
     done
-    mapfile -t all < <(printf '%s\n' "${all[@]}" | awk 'NF && !seen[$0]++' | sort -r)
-    for ns in "${all[@]}"; do
+    mapfile -t nss < <(printf '%s\n' "${nss[@]}" | awk 'NF && !seen[$0]++' | sort -r)
+    for ns in "${nss[@]}"; do
         _netlab_ns_exists "$ns" || continue
         pids=$(ip netns pids "$ns" 2>/dev/null || true)
         if [ -n "$pids" ]; then
@@ -553,7 +553,7 @@ netlab_icmp_measure() {
 # netlab_loss PREFIX PERCENT [--target ROLE] [--match NFT-EXPR]: PERCENT of the
 # packets coming into the target from the scanner's link vanish at random (nftables
 # numgen in prerouting, before conntrack). Not dropped: TCP resets (the scanner's
-# kernel answering a SYN/ACK) and neighbour discovery. --match narrows it further
+# kernel answering a SYN/ACK), neighbour discovery and multicast (MLD reports). --match narrows it further
 # (e.g. 'tcp flags & (syn|ack) == syn'). Counters: netlab_loss_counters.
 #   netlab_loss "$prefix" 10
 netlab_loss() {
@@ -573,8 +573,8 @@ netlab_loss() {
         type filter hook prerouting priority -300; policy accept;
         iifname \"veth-t\" meta l4proto tcp tcp flags & rst == rst accept
         iifname \"veth-t\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } accept
-        iifname \"veth-t\" $match counter comment \"probes\"
-        iifname \"veth-t\" $match numgen random mod 100 < $pct counter drop comment \"dropped\"
+        iifname \"veth-t\" meta pkttype host $match counter comment \"probes\"
+        iifname \"veth-t\" meta pkttype host $match numgen random mod 100 < $pct counter drop comment \"dropped\"
     }
 }"
 }

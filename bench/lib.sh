@@ -1,18 +1,24 @@
 # shellcheck shell=bash
 # lib.sh -- shared pieces of the benchmark scenarios. Source it, don't run it.
 #
-# Every scenario script builds its own pair of network namespaces:
-#   ${PFX}-s  scanner  198.18.0.1/24  $IF_S ----.
-#   ${PFX}-t  target   198.18.0.2/24  $IF_T <---'      (+ 198.19.0.0/16 AnyIP for S2/S3/S5)
-# The veth pair is created directly inside the two namespaces, so nothing is added
-# to the root namespace. Everything a scenario starts (namespaces, nftables tables,
-# listeners, helper processes) is registered on a cleanup stack that runs on EXIT,
-# INT and TERM, also when the script fails half-way.
+# Every scenario script builds its own pair of network namespaces with the test
+# network library (tests/lib/netlab.sh, which tests and the demo use too):
+#   ${PFX}-s  scanner  198.18.0.1/24  veth-s ----.
+#   ${PFX}-t  target   198.18.0.2/24  veth-t <---'      (+ 198.19.0.0/16 AnyIP for S2/S3/S5:
+#                                                        netlab_range)
+# The scenarios call netlab's functions for the rest (netlab_listen, netlab_range,
+# netlab_icmp, netlab_loss). Nothing is added to the root namespace. Everything a
+# scenario starts (namespaces, nftables tables, listeners, helper processes) is
+# registered on netlab's cleanup stack (netlab_on_exit), which runs on EXIT, INT and
+# TERM, also when the script fails half-way. This file keeps what only the benchmark
+# needs: its tools, nftables counters, the trickle, and running and measuring tools.
 
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_REPO=$(cd "$BENCH_DIR/.." && pwd)
+# shellcheck source=SCRIPTDIR/../tests/lib/netlab.sh
+source "$BENCH_REPO/tests/lib/netlab.sh"
 SCANFW=${SCANFW:-$BENCH_REPO/build/bin/scanfw}
 case $SCANFW in /*) ;; *) SCANFW=$(pwd)/$SCANFW ;; esac
 BENCH_OUT=${BENCH_OUT:-$(mktemp -d /tmp/scanfw-bench.XXXXXX)}
@@ -28,26 +34,6 @@ BENCH_TAG=${BENCH_TAG:-$$r$RANDOM}
 
 bench_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 bench_die() { bench_log "ERROR: $*"; exit 1; }
-
-# ---- cleanup stack -----------------------------------------------------------
-
-_BENCH_CLEANUPS=()
-bench_on_exit() {
-    _BENCH_CLEANUPS+=("$*")
-}
-_bench_run_cleanups() {
-    local rc=$? i
-    set +e
-    trap - EXIT INT TERM
-    for ((i = ${#_BENCH_CLEANUPS[@]} - 1; i >= 0; i--)); do
-        eval "${_BENCH_CLEANUPS[i]}" 2>/dev/null
-    done
-    _BENCH_CLEANUPS=()
-    exit "$rc"
-}
-trap _bench_run_cleanups EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # ---- tools -------------------------------------------------------------------
 
@@ -80,88 +66,29 @@ bench_check_scanfw() {
 
 # ---- network -----------------------------------------------------------------
 
-_bench_ns_exists() { [ -e "/run/netns/$1" ]; }
-
-# bench_net_up NAME: scanner and target namespaces joined by a veth pair.
-# Sets PFX, NS_S, NS_T, IF_S, IF_T, MAC_S, MAC_T.
+# bench_net_up NAME: scanner and target namespaces joined by a veth pair (netlab_up
+# --bare: no listeners, no firewall; the kernel's ICMP limits, as a real host has
+# them; static neighbour entries both ways, so no tool loses its first replies to ARP
+# resolution: masscan and zmap never ARP for the target themselves, they are given
+# its MAC). Sets PFX, NS_S, NS_T, IF_S, IF_T, MAC_S, MAC_T.
 bench_net_up() {
     local name=${1:?}
     PFX="sfwb-$name-$BENCH_TAG"
-    NS_S="$PFX-s" NS_T="$PFX-t"
-    IF_S="sfb${BENCH_TAG: -5}s" IF_T="sfb${BENCH_TAG: -5}t"
-    IF_S=${IF_S:0:15} IF_T=${IF_T:0:15}
-    if _bench_ns_exists "$NS_S" || _bench_ns_exists "$NS_T"; then
-        bench_die "namespace $NS_S or $NS_T already exists"
-    fi
-    bench_on_exit "bench_net_down $(printf '%q' "$PFX")"
-    ip netns add "$NS_S"
-    ip netns add "$NS_T"
-    ip link add "$IF_S" netns "$NS_S" type veth peer name "$IF_T" netns "$NS_T"
-    ip -n "$NS_S" addr add "$SCANNER_IP/24" dev "$IF_S"
-    ip -n "$NS_T" addr add "$TARGET_IP/24" dev "$IF_T"
-    ip -n "$NS_S" link set lo up
-    ip -n "$NS_T" link set lo up
-    ip -n "$NS_S" link set "$IF_S" up
-    ip -n "$NS_T" link set "$IF_T" up
-    MAC_S=$(ip -n "$NS_S" -br link show "$IF_S" | awk '{print $3}')
-    MAC_T=$(ip -n "$NS_T" -br link show "$IF_T" | awk '{print $3}')
-    # Static neighbour entries: no tool loses its first replies to ARP resolution
-    # (masscan and zmap never ARP for the target themselves: they are given its MAC).
-    ip -n "$NS_S" neigh replace "$TARGET_IP" lladdr "$MAC_T" dev "$IF_S" nud permanent
-    ip -n "$NS_T" neigh replace "$SCANNER_IP" lladdr "$MAC_S" dev "$IF_T" nud permanent
-    local i
-    for ((i = 0; i < 50; i++)); do
-        ip -n "$NS_S" link show "$IF_S" | grep -q LOWER_UP &&
-            ip -n "$NS_T" link show "$IF_T" | grep -q LOWER_UP && break
-        sleep 0.1
-    done
+    NS_S="$PFX-s" NS_T="$PFX-t" IF_S=veth-s IF_T=veth-t
+    netlab_up "$PFX" --bare --static-neigh --icmp linux || bench_die "could not build network $PFX"
+    MAC_S=$(netlab_mac "$PFX" s "$IF_S")
+    MAC_T=$(netlab_mac "$PFX" t "$IF_T")
     bench_log "network $PFX up: $NS_S ($IF_S $MAC_S $SCANNER_IP) <-> $NS_T ($IF_T $MAC_T $TARGET_IP)"
-}
-
-# Kills every process left in our namespaces (only ours live there), then deletes
-# them (the veth pair and any nftables table go with them).
-bench_net_down() {
-    local pfx=$1 ns pids i
-    for ns in "$pfx-t" "$pfx-s"; do
-        _bench_ns_exists "$ns" || continue
-        pids=$(ip netns pids "$ns" 2>/dev/null || true)
-        if [ -n "$pids" ]; then
-            # shellcheck disable=SC2086
-            kill $pids 2>/dev/null || true
-            for ((i = 0; i < 20; i++)); do
-                pids=$(ip netns pids "$ns" 2>/dev/null || true)
-                [ -z "$pids" ] && break
-                sleep 0.1
-            done
-            # shellcheck disable=SC2086
-            [ -n "$pids" ] && kill -9 $pids 2>/dev/null
-        fi
-        ip netns del "$ns" 2>/dev/null || bench_log "could not delete namespace $ns"
-    done
-    return 0
-}
-
-# The whole 198.19.0.0/16 is local to the target namespace (AnyIP), so listeners
-# bound to 0.0.0.0 answer on every one of its 65536 addresses.
-bench_anyip() {
-    ip -n "$NS_T" route add local "$ANY_NET" dev lo
-    ip -n "$NS_S" route add "$ANY_NET" via "$TARGET_IP" dev "$IF_S"
-}
-
-# No ICMP rate limit in the target: every closed UDP port gets its port unreachable.
-bench_icmp_unlimited() {
-    ip netns exec "$NS_T" sysctl -qw net.ipv4.icmp_ratelimit=0
-    ip netns exec "$NS_T" sysctl -qw net.ipv4.icmp_ratemask=0
 }
 
 # bench_nft NAME FAMILY [NS]: loads the ruleset on stdin into namespace NS (the
 # target's by default) as table FAMILY sfwb_<tag>_NAME (the text uses @TABLE@ and
-# @IF_S@/@IF_T@ for the table's and interfaces' names). Sets NFT_TABLE.
+# @IF_S@/@IF_T@ for the table's and interfaces' names). Sets NFT_TABLE. The table goes
+# with its namespace.
 bench_nft() {
     local name=$1 family=$2 ns=${3:-$NS_T} text
     NFT_TABLE="sfwb_${BENCH_TAG}_$name"
     text=$(sed "s/@TABLE@/$NFT_TABLE/g; s/@IF_S@/$IF_S/g; s/@IF_T@/$IF_T/g")
-    bench_on_exit "ip netns exec $(printf '%q' "$ns") nft delete table $family $NFT_TABLE"
     ip netns exec "$ns" nft -f - <<<"$text"
 }
 
@@ -217,24 +144,6 @@ EOT
     WIRE_TABLE=$NFT_TABLE
 }
 
-# bench_listeners TCP_PORTS UDP_PORTS: listeners.py in the target namespace.
-bench_listeners() {
-    local tcp=$1 udp=$2 ready="$BENCH_OUT/listeners.$PFX.ready" args=() pid i
-    rm -f "$ready"
-    [ -n "$tcp" ] && args+=(--tcp "$tcp")
-    [ -n "$udp" ] && args+=(--udp "$udp")
-    ip netns exec "$NS_T" "$BENCH_PY" "$BENCH_DIR/listeners.py" "${args[@]}" --ready "$ready" \
-        >"$BENCH_OUT/logs/listeners.$PFX.log" 2>&1 </dev/null &
-    pid=$!
-    bench_on_exit "kill $pid; wait $pid"
-    for ((i = 0; i < 100; i++)); do
-        [ -f "$ready" ] && return 0
-        kill -0 "$pid" 2>/dev/null || { cat "$BENCH_OUT/logs/listeners.$PFX.log" >&2; bench_die "listeners died"; }
-        sleep 0.1
-    done
-    bench_die "listeners not ready after 10 s"
-}
-
 # masscan and zmap read replies with libpcap's TPACKET_V3 ring, whose reads do not
 # return while the interface is idle: after its last probe masscan's receive thread
 # then blocks, and masscan "waits -N secs" for tens of seconds (masscan issue #144,
@@ -254,7 +163,7 @@ while time.monotonic() < end:
         pass
     time.sleep(0.02)' >/dev/null 2>&1 </dev/null &
     local pid=$!
-    bench_on_exit "kill $pid; wait $pid"
+    netlab_on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
 }
 
 # ---- measuring ---------------------------------------------------------------

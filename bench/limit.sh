@@ -22,7 +22,9 @@ NET=$ANY_NET
 PHASES=${LIMIT_PHASES:-sink answering}
 
 bench_net_up limit
-ip -n "$NS_S" route add "$NET" via "$TARGET_IP" dev "$IF_S"
+# The /16 is routed to the target and local to it; in the sink phase the probes are
+# dropped at the veth's ingress, before routing, so that changes nothing there.
+netlab_range "$PFX" "$NET"
 bench_wire_counters
 bench_trickle_start
 bench_describe
@@ -36,7 +38,7 @@ measure() {  # measure LABEL TOOL RATE -- CMD...
     ip netns exec "$NS_T" "$BENCH_PY" "$BENCH_DIR/nftrate.py" netdev "$COUNT_TABLE" probes \
         --max-seconds $((SECS + 30)) >"$rf" 2>"$rf.err" &
     pid=$!
-    bench_on_exit "kill $pid"
+    netlab_on_exit "kill $pid 2>/dev/null"
     sleep 0.3
     bench_run LIMIT "$tool" "$label" "$SECS" none /dev/null "rate=$rate" "phase=$PHASE" -- "$@" || true
     sleep 0.5
@@ -61,7 +63,6 @@ for PHASE in $PHASES; do
         verdict=drop ports=64 zp=64
     else
         verdict=accept ports=16 zp=16
-        ip -n "$NS_T" route add local "$NET" dev lo
     fi
     bench_nft "count_$PHASE" netdev <<EOT
 table netdev @TABLE@ {

@@ -12,6 +12,7 @@
 #   LIMIT  the most probes/s a bare sender (masscan, zmap) pushes through the veth
 #          into a drop-everything target, and how close scanfw gets
 #   S4L    (extra) S4 with the target's ICMP rate limits at Linux's defaults
+#          (S4L_ICMP=freebsd|solaris|global200|global: another limiter, see tests/lib/netlab.sh)
 #
 # Environment:
 #   SCANFW=PATH         scanfw binary (default build/bin/scanfw)
@@ -35,7 +36,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 cd "$REPO"
 
-case "${1:-}" in -h | --help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 scenarios=("$@")
 [ "${#scenarios[@]}" -eq 0 ] && scenarios=(S1 S2 S3 S4 S5 LIMIT)

@@ -15,7 +15,7 @@ RUNS=${S1_HYPERFINE_RUNS:-5}
 VARIANTS=${SCANFW_S1_VARIANTS-"T5|--plugin syn -p 1-65535 -T5"}
 
 bench_net_up s1
-bench_listeners "$OPEN" ""
+netlab_listen "$PFX" --tcp "$OPEN"
 bench_wire_counters
 bench_trickle_start
 bench_describe

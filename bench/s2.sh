@@ -37,21 +37,12 @@ ZMAP_RATE=${ZMAP_RATE:-1000000}
 LOSS=${S3_LOSS_PERCENT:-10}
 
 bench_net_up "$(tr 'A-Z' 'a-z' <<<"$SCEN")"
-bench_anyip
-bench_listeners "$OPEN" ""
+netlab_range "$PFX" "$NET"
+netlab_listen "$PFX" --tcp "$OPEN"
 if [ "$SCEN" = S3 ]; then
     # 10 % of the probes (SYNs to the /16) vanish on their way in, at random; the
     # counters tell how many probes came and how many were dropped.
-    bench_nft loss ip <<EOT
-table ip @TABLE@ {
-    chain pre {
-        type filter hook prerouting priority -300; policy accept;
-        ip daddr $NET tcp flags & (syn|ack|rst) == syn counter comment "probes"
-        ip daddr $NET tcp flags & (syn|ack|rst) == syn numgen random mod 100 < $LOSS counter drop comment "dropped"
-    }
-}
-EOT
-    LOSS_TABLE=$NFT_TABLE
+    netlab_loss "$PFX" "$LOSS" --match "ip daddr $NET tcp flags & (syn|ack|rst) == syn"
 fi
 bench_wire_counters
 bench_trickle_start
@@ -65,8 +56,7 @@ LOSS_P=0 LOSS_D=0
 loss_note() {  # after each run: how many probes the target saw and dropped
     [ "$SCEN" = S3 ] || return 0
     local p d
-    p=$(bench_nft_counter ip "$LOSS_TABLE" probes)
-    d=$(bench_nft_counter ip "$LOSS_TABLE" dropped)
+    read -r p d < <(netlab_loss_counters "$PFX")
     echo "- loss counters, $1: $((p - LOSS_P)) probes reached the target's nftables, $((d - LOSS_D)) dropped" \
         "($(awk -v p="$((p - LOSS_P))" -v d="$((d - LOSS_D))" 'BEGIN{printf "%.2f", p ? 100*d/p : 0}') %)" \
         >>"$BENCH_OUT/$SCEN.extra.txt"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# S4: UDP ports 1-1000 on one host, ICMP rate limit off in the target
-# (net.ipv4.icmp_ratelimit=0, icmp_ratemask=0), so every closed port answers with
-# a port unreachable. UDP listeners (answering any datagram) on 5 ports: open;
+# S4: UDP ports 1-1000 on one host, ICMP rate limit off in the target (netlab's
+# ICMP profile "none": net.ipv4.icmp_ratelimit=0, icmp_ratemask=0), so every closed
+# port answers with a port unreachable. UDP listeners (answering any datagram) on 5 ports: open;
 # 2 ports dropped by nftables: open|filtered; the other 993: closed.
 # scanfw's states are compared port by port with nmap's.
 # SCEN=S4L (bench/run.sh S4L, not run by default) is the same with the target's
-# ICMP rate limits left at Linux's defaults, as a real host has them.
+# ICMP rate limits left at Linux's defaults, as a real host has them; S4L_ICMP=PROFILE
+# gives it another of netlab's limiter profiles instead (freebsd, solaris, global200,
+# global: see tests/lib/netlab.sh).
 source "$(dirname "$0")/lib.sh"
 bench_need_root
 bench_check_scanfw
@@ -32,12 +34,15 @@ fi
 SCEN=${SCEN:-S4}
 bench_net_up "$(tr 'A-Z' 'a-z' <<<"$SCEN")"
 if [ "$SCEN" = S4 ]; then
-    bench_icmp_unlimited
+    netlab_icmp "$PFX" none
     limit_note="ICMP rate limit off"
+elif [ "${S4L_ICMP:-linux}" != linux ]; then
+    netlab_icmp "$PFX" "$S4L_ICMP"
+    limit_note="ICMP errors limited as netlab's profile $S4L_ICMP (see tests/lib/netlab.sh)"
 else
     limit_note="ICMP rate limits at Linux defaults (icmp_ratelimit=$(ip netns exec "$NS_T" sysctl -n net.ipv4.icmp_ratelimit), icmp_msgs_per_sec=$(ip netns exec "$NS_T" sysctl -n net.ipv4.icmp_msgs_per_sec))"
 fi
-bench_listeners "" "$OPEN"
+netlab_listen "$PFX" --udp "$OPEN"
 bench_nft drop ip <<EOT
 table ip @TABLE@ {
     chain in {

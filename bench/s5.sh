@@ -21,8 +21,8 @@ MASSCAN_NETS=${S5_MASSCAN_NETS:-198.19.0.0/20}   # masscan on the /16 takes as l
 TABLE16_PORTS=${S5_TABLE16_PORTS-1-16,22,80}      # the /16 with the table, fewer ports (empty: skip)
 
 bench_net_up s5
-bench_anyip
-bench_listeners "$OPEN" ""
+netlab_range "$PFX" "$ANY_NET"
+netlab_listen "$PFX" --tcp "$OPEN"
 bench_wire_counters
 bench_trickle_start
 bench_describe

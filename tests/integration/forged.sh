@@ -2,7 +2,7 @@
 # forged.sh SCANFW_BINARY
 #
 # Forged and malformed replies must not change any port's state. Builds a private
-# test network (testnet.sh), gives the target namespace a second address, and while
+# test network (tests/lib/netlab.sh), gives the target namespace a second address, and while
 # scanfw scans the target with several techniques, forged_inject.py floods the
 # scanner from the target namespace (raw Ethernet frames, see its header):
 #   - RSTs, RST/ACKs and SYN/ACKs with wrong sequence/ack numbers to every port in
@@ -22,8 +22,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=SCRIPTDIR/testnet.sh
-source "$here/testnet.sh"
+# shellcheck source=SCRIPTDIR/../lib/netlab.sh
+source "$here/../lib/netlab.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 SCANFW_BINARY" >&2; exit 2; }
 bin=$1
@@ -42,35 +42,35 @@ TECHNIQUES=(syn ack window null udp)
 PORTS="T:22,80,113,8080-8082,U:53,123,161,162"
 TCP_PORTS=(22 80 113 8080 8081 8082)
 UDP_PORTS=(53 123 161 162)
-TARGET=$TESTNET_TARGET_IP
+TARGET=$NETLAB_TARGET_IP
 ALIAS=198.18.0.3  # the target namespace's second address: replies from it are forged
 
 
 # ---- network -----------------------------------------------------------------
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/forged.XXXXXX")
-testnet_on_exit "rm -rf $(printf '%q' "$work")"
-prefix=$(testnet_prefix forged)
-testnet_up "$prefix"
-s_ns=$(testnet_scanner_ns "$prefix") t_ns=$(testnet_target_ns "$prefix")
+netlab_on_exit "rm -rf $(printf '%q' "$work")"
+prefix=$(netlab_prefix forged)
+netlab_up "$prefix"
+s_ns=$(netlab_scanner_ns "$prefix") t_ns=$(netlab_target_ns "$prefix")
 ip -n "$t_ns" addr add "$ALIAS/24" dev veth-t
 
 # Drop the first try of each probe; the retransmission goes through to the rules
-# and listeners of testnet.sh (a later chain). Resets are not probes: they pass.
+# and listeners of the standard layout (a later chain). Resets are not probes: they pass.
 ip netns exec "$t_ns" nft -f - <<EOF
 table inet scanfw_forged {
     set tried_tcp { type inet_service . inet_service; flags dynamic, timeout; timeout 60s; size 65535; }
     set tried_udp { type inet_service . inet_service; flags dynamic, timeout; timeout 60s; size 65535; }
     chain input {
         type filter hook input priority filter - 10; policy accept;
-        ip saddr $TESTNET_SCANNER_IP tcp sport 61000-65535 tcp flags & rst == 0 tcp sport . tcp dport @tried_tcp accept
-        ip saddr $TESTNET_SCANNER_IP tcp sport 61000-65535 tcp flags & rst == 0 add @tried_tcp { tcp sport . tcp dport } drop
-        ip saddr $TESTNET_SCANNER_IP udp sport 61000-65535 udp sport . udp dport @tried_udp accept
-        ip saddr $TESTNET_SCANNER_IP udp sport 61000-65535 add @tried_udp { udp sport . udp dport } drop
+        ip saddr $NETLAB_SCANNER_IP tcp sport 61000-65535 tcp flags & rst == 0 tcp sport . tcp dport @tried_tcp accept
+        ip saddr $NETLAB_SCANNER_IP tcp sport 61000-65535 tcp flags & rst == 0 add @tried_tcp { tcp sport . tcp dport } drop
+        ip saddr $NETLAB_SCANNER_IP udp sport 61000-65535 udp sport . udp dport @tried_udp accept
+        ip saddr $NETLAB_SCANNER_IP udp sport 61000-65535 add @tried_udp { udp sport . udp dport } drop
     }
 }
 EOF
-echo "== forged: testnet $prefix up (target also $ALIAS), first tries dropped"
+echo "== forged: netlab $prefix up (target also $ALIAS), first tries dropped"
 
 scanner_mac=$(ip -n "$s_ns" -j link show dev veth-s | jq -r '.[0].address')
 rx_packets() { ip -n "$s_ns" -s -j link show dev veth-s | jq '.[0].stats64.rx.packets'; }
@@ -81,13 +81,13 @@ stats=$work/inject.json ready=$work/inject.ready stop=$work/inject.stop
 tcp_list=$(IFS=,; echo "${TCP_PORTS[*]}") udp_list=$(IFS=,; echo "${UDP_PORTS[*]}")
 rx0=$(rx_packets)
 ip netns exec "$t_ns" python3 "$here/forged_inject.py" --iface veth-t --dst-mac "$scanner_mac" \
-    --scanner "$TESTNET_SCANNER_IP" --target "$TARGET" --alias "$ALIAS" \
+    --scanner "$NETLAB_SCANNER_IP" --target "$TARGET" --alias "$ALIAS" \
     --tcp-ports "$tcp_list" --udp-ports "$udp_list" --stats "$stats" \
     --ready-file "$ready" --stop-file "$stop" --max-seconds 150 \
     >"$work/inject.log" 2>&1 </dev/null &
 inject_pid=$!
 stop_injector() {
-    local i  # not the caller's: testnet.sh's cleanup loop also counts with i
+    local i  # not the caller's: a caller's loop may count with i
     touch "$stop"
     for ((i = 0; i < 50; i++)); do
         kill -0 "$inject_pid" 2>/dev/null || break
@@ -97,7 +97,7 @@ stop_injector() {
     wait "$inject_pid" 2>/dev/null
     return 0
 }
-testnet_on_exit stop_injector
+netlab_on_exit stop_injector
 for ((i = 0; i < 100; i++)); do
     [ -e "$ready" ] && break
     kill -0 "$inject_pid" 2>/dev/null || break
@@ -108,7 +108,7 @@ if [ ! -e "$ready" ]; then
     cat "$work/inject.log"
     exit 1
 fi
-echo "== forged: injector flooding $TESTNET_SCANNER_IP ($scanner_mac)"
+echo "== forged: injector flooding $NETLAB_SCANNER_IP ($scanner_mac)"
 
 # ---- scan under fire -----------------------------------------------------------
 
@@ -122,7 +122,7 @@ echo "+ ip netns exec $s_ns ${cmd[*]}"
 t0=$(date +%s.%N)
 rc=0
 # In the background and waited for, so INT/TERM reach the trap at once.
-testnet_exec_scanner "$prefix" timeout 100 "${cmd[@]}" >"$work/scanfw.stdout" 2>"$work/scanfw.stderr" &
+netlab_exec_scanner "$prefix" timeout 100 "${cmd[@]}" >"$work/scanfw.stdout" 2>"$work/scanfw.stderr" &
 wait $! || rc=$?
 t1=$(date +%s.%N)
 echo "scanfw took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s, exit $rc"
@@ -155,7 +155,7 @@ else
         k="$tech $key"
         if [ "$host" != "$TARGET" ]; then
             problem "record for a host that was not scanned: $host $k $state"
-        elif [ -z "${TESTNET_KIND[$key]:-}" ]; then
+        elif [ -z "${NETLAB_KIND[$key]:-}" ]; then
             problem "record for a port that was not scanned: $k $state"
         elif [ -n "${STATE[$k]:-}" ]; then
             problem "duplicate record for $k: ${STATE[$k]} and $state"
@@ -171,7 +171,7 @@ for tech in "${TECHNIQUES[@]}"; do
     if [ "$tech" = udp ]; then proto=udp ports=("${UDP_PORTS[@]}"); else proto=tcp ports=("${TCP_PORTS[@]}"); fi
     for port in "${ports[@]}"; do
         key=$proto/$port k="$tech $key"
-        want=$(testnet_expected "$tech" "${TESTNET_KIND[$key]}")
+        want=$(netlab_expected "$tech" "${NETLAB_KIND[$key]}")
         got=${STATE[$k]:-none}
         verdict=ok
         if [ "$got" != "$want" ]; then
@@ -179,7 +179,7 @@ for tech in "${TECHNIQUES[@]}"; do
             problem "$tech $key: scanfw says $got (${REASON[$k]:-}), table says $want"
         fi
         checked=$((checked + 1))
-        printf '%-4s %-7s %-9s %-13s %-14s %s\n' "$verdict" "$tech" "$key" "${TESTNET_KIND[$key]}" "$want" \
+        printf '%-4s %-7s %-9s %-13s %-14s %s\n' "$verdict" "$tech" "$key" "${NETLAB_KIND[$key]}" "$want" \
             "$got (${REASON[$k]:-})"
     done
 done

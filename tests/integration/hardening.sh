@@ -10,17 +10,18 @@
 # Usage: hardening.sh SCANFW_BINARY CASE
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/testnet.sh"
+# shellcheck source=SCRIPTDIR/../lib/netlab.sh
+source "$here/../lib/netlab.sh"
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") case=$2
 plugins=$(cd "$(dirname "$bin")/../lib/scanfw/plugins" && pwd)
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/hardening.$case.XXXXXX")
 chmod 755 "$work"
-testnet_on_exit "rm -rf $(printf '%q' "$work")"
-prefix=$(testnet_prefix "h$case")
-testnet_up "$prefix"
-S() { testnet_exec_scanner "$prefix" "$@"; }
+netlab_on_exit "rm -rf $(printf '%q' "$work")"
+prefix=$(netlab_prefix "h$case")
+netlab_up "$prefix"
+S() { netlab_exec_scanner "$prefix" "$@"; }
 
 fail=0
 check() {  # check DESCRIPTION COMMAND...
@@ -92,8 +93,7 @@ ulimit)
   check "8082 closed" test "$(state_of "$work/out.jsonl" 8082)" = closed
   ;;
 exclude)
-  testnet_exec_target "$prefix" ip route add local 198.19.0.0/16 dev lo
-  S ip route add 198.19.0.0/16 via 198.18.0.2
+  netlab_range "$prefix" 198.19.0.0/16
   S timeout 60 "$bin" --plugin syn -p 22 --exclude 198.19.0.0/25,198.19.0.200 -oJ "$work/out.jsonl" \
     198.19.0.0/24 >/dev/null 2>"$work/err" || { echo "failed: $(cat "$work/err")"; fail=1; }
   hosts=$(jq -r 'select(.port) | .host' "$work/out.jsonl" | sort -u)
@@ -106,8 +106,7 @@ exclude)
   check "all excluded: no output" test ! -s "$work/out"
   ;;
 inputlist)
-  testnet_exec_target "$prefix" ip route add local 198.19.0.0/16 dev lo
-  S ip route add 198.19.0.0/16 via 198.18.0.2
+  netlab_range "$prefix" 198.19.0.0/16
   # A million lines: 198.19.0.0/16 over and over (each chunk of lines is distinct).
   python3 - "$work/targets.txt" <<'PY'
 import sys

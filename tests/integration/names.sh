@@ -7,17 +7,18 @@
 # Usage: names.sh SCANFW_BINARY
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/testnet.sh"
+# shellcheck source=SCRIPTDIR/../lib/netlab.sh
+source "$here/../lib/netlab.sh"
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/names.XXXXXX")
-prefix=$(testnet_prefix names)
-ns=$(testnet_scanner_ns "$prefix")
-testnet_on_exit "rm -rf $(printf '%q' "$work") /etc/netns/$ns"
-testnet_up "$prefix"
+prefix=$(netlab_prefix names)
+ns=$(netlab_scanner_ns "$prefix")
+netlab_on_exit "rm -rf $(printf '%q' "$work") /etc/netns/$ns"
+netlab_up "$prefix"
 mkdir -p "/etc/netns/$ns"
 printf '127.0.0.1 localhost\n198.18.0.2 web.example\n' >"/etc/netns/$ns/hosts"
-S() { testnet_exec_scanner "$prefix" "$@"; }
+S() { netlab_exec_scanner "$prefix" "$@"; }
 
 failures=0 passed=0
 check() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # outputs.sh SCANFW_BINARY TECHNIQUE|interrupt
 #
-# The nmap-compatible outputs, on a private test network (testnet.sh).
+# The nmap-compatible outputs, on a private test network (tests/lib/netlab.sh).
 #
 # TECHNIQUE (connect syn ack window null fin xmas udp): scanfw -oA BASE on the target,
 # and nmap with the same technique and ports. Then:
@@ -22,8 +22,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=SCRIPTDIR/testnet.sh
-source "$here/testnet.sh"
+# shellcheck source=SCRIPTDIR/../lib/netlab.sh
+source "$here/../lib/netlab.sh"
 
 usage() { echo "usage: $0 SCANFW_BINARY connect|syn|ack|window|null|fin|xmas|udp|interrupt" >&2; exit 2; }
 [ $# -eq 2 ] || usage
@@ -48,11 +48,11 @@ DTD=/usr/share/nmap/nmap.dtd XSL=/usr/share/nmap/nmap.xsl
 [ -r "$DTD" ] && [ -r "$XSL" ] || { echo "FAIL: $DTD or $XSL missing (apt-get install nmap)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/outputs.$what.XXXXXX")
-testnet_on_exit "rm -rf $(printf '%q' "$work")"
-prefix=$(testnet_prefix "out$what")
-testnet_up "$prefix"
-scanner_ns=$(testnet_scanner_ns "$prefix")
-TARGET=$TESTNET_TARGET_IP
+netlab_on_exit "rm -rf $(printf '%q' "$work")"
+prefix=$(netlab_prefix "out$what")
+netlab_up "$prefix"
+scanner_ns=$(netlab_scanner_ns "$prefix")
+TARGET=$NETLAB_TARGET_IP
 
 fail=0
 problem() { echo "FAIL: $*"; fail=1; }
@@ -163,7 +163,7 @@ fi
 
 # ---- one technique against nmap -------------------------------------------------------
 
-# The fixed layout (testnet.sh) plus a range of closed ports, so that both summarise
+# The fixed layout (tests/lib/netlab.sh) plus a range of closed ports, so that both summarise
 # them (extraports, "Not shown", "Ignored State").
 if [ "$what" = udp ]; then ports="U:1-30,53,123,161,162"; else ports="T:1-40,80,113,8080-8082"; fi
 
@@ -172,14 +172,14 @@ if [ "$what" = udp ]; then ports="U:1-30,53,123,161,162"; else ports="T:1-40,80,
 cmd=(nmap "$nmap_flag" -n --reason -p "$ports" --max-retries 1 -oA "$work/nmap" "$TARGET")
 echo "+ ip netns exec $scanner_ns ${cmd[*]}"
 rc=0
-run testnet_exec_scanner "$prefix" timeout 60 "${cmd[@]}" >"$work/nmap.stdout" 2>&1 || rc=$?
+run netlab_exec_scanner "$prefix" timeout 60 "${cmd[@]}" >"$work/nmap.stdout" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { problem "nmap exited $rc"; show "$work/nmap.stdout"; exit 1; }
 
 base=$work/scanfw
 cmd=("$bin" --plugin "$what" -p "$ports" --timeout 300ms --retries 1 --reason -oA "$base" "$TARGET")
 echo "+ ip netns exec $scanner_ns ${cmd[*]}"
 rc=0
-run testnet_exec_scanner "$prefix" timeout 60 "${cmd[@]}" >"$work/scanfw.stdout" 2>"$work/scanfw.stderr" || rc=$?
+run netlab_exec_scanner "$prefix" timeout 60 "${cmd[@]}" >"$work/scanfw.stdout" 2>"$work/scanfw.stderr" || rc=$?
 [ "$rc" = 0 ] || { problem "scanfw exited $rc"; show "$work/scanfw.stderr"; exit 1; }
 
 # XML: DTD, stylesheet, ndiff.
@@ -223,7 +223,7 @@ check_json "$base.jsonl" false
 # Two more ways in: the XML to stdout ('-'), and --open.
 if [ "$what" = connect ]; then
     rc=0
-    run testnet_exec_scanner "$prefix" timeout 60 "$bin" --plugin connect -p 22,113 --timeout 300ms -oX - "$TARGET" \
+    run netlab_exec_scanner "$prefix" timeout 60 "$bin" --plugin connect -p 22,113 --timeout 300ms -oX - "$TARGET" \
         >"$work/stdout.xml" 2>"$work/stdout.err" || rc=$?
     [ "$rc" = 0 ] || problem "scanfw -oX - exited $rc"
     check_xml "$work/stdout.xml"
@@ -232,7 +232,7 @@ if [ "$what" = connect ]; then
 fi
 if [ "$what" = syn ]; then
     rc=0
-    run testnet_exec_scanner "$prefix" timeout 60 "$bin" --plugin syn -p "$ports" --timeout 300ms --open -oG - \
+    run netlab_exec_scanner "$prefix" timeout 60 "$bin" --plugin syn -p "$ports" --timeout 300ms --open -oG - \
         "$TARGET" >"$work/open.gnmap" 2>"$work/open.err" || rc=$?
     [ "$rc" = 0 ] || problem "scanfw --open -oG - exited $rc"
     grep -qx "$(printf 'Host: %s ()\tPorts: 22/open/tcp//ssh///, 80/open/tcp//http///' "$TARGET")" "$work/open.gnmap" ||

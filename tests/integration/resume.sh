@@ -8,16 +8,17 @@
 # Usage: resume.sh SCANFW_BINARY
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/testnet.sh"
+# shellcheck source=SCRIPTDIR/../lib/netlab.sh
+source "$here/../lib/netlab.sh"
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 for tool in jq ndiff xmllint; do command -v "$tool" >/dev/null || { echo "FAIL: $tool missing"; exit 1; }; done
 work=$(mktemp -d "${TMPDIR:-/tmp}/resume.XXXXXX")
 chmod 755 "$work"
-testnet_on_exit "rm -rf $(printf '%q' "$work")"
-prefix=$(testnet_prefix resume)
-testnet_up "$prefix"
-S() { testnet_exec_scanner "$prefix" "$@"; }
+netlab_on_exit "rm -rf $(printf '%q' "$work")"
+prefix=$(netlab_prefix resume)
+netlab_up "$prefix"
+S() { netlab_exec_scanner "$prefix" "$@"; }
 
 failures=0 passed=0
 check() {
@@ -33,7 +34,7 @@ S "$bin" "${args[@]}" -oA "$work/ref" >/dev/null 2>"$work/ref.err" || { echo "FA
 
 # Interrupted after 4 s of about 10.
 # ip netns exec execs scanfw, so $! is scanfw itself and the signal reaches it.
-ip netns exec "$(testnet_scanner_ns "$prefix")" "$bin" "${args[@]}" -oA "$work/r" >/dev/null 2>"$work/r1.err" &
+ip netns exec "$(netlab_scanner_ns "$prefix")" "$bin" "${args[@]}" -oA "$work/r" >/dev/null 2>"$work/r1.err" &
 pid=$!
 sleep 4
 kill -INT "$pid"
@@ -86,7 +87,7 @@ check "the refused resumes left the record as it was" cmp -s "$work/r.jsonl" "$w
 
 # Ctrl-C under -T1 (a probe every 15 s) still ends within the promised half second
 # (plus start-up), and a second Ctrl-C hurries but the JSON still gets its summary.
-ns=$(testnet_scanner_ns "$prefix")
+ns=$(netlab_scanner_ns "$prefix")
 ip netns exec "$ns" "$bin" -T1 -Pn -sS -p 1-100 198.18.0.2 -oJ "$work/t1.jsonl" >/dev/null 2>&1 &
 pid=$!
 sleep 2

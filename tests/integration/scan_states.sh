@@ -2,7 +2,7 @@
 # scan_states.sh SCANFW_BINARY TECHNIQUE
 # scan_states.sh nmap-only TECHNIQUE
 #
-# Builds a private test network (testnet.sh), scans the target with one technique
+# Builds a private test network (tests/lib/netlab.sh), scans the target with one technique
 # and asserts the exact state of every port against the table below; then, when
 # nmap is installed, runs nmap with the matching flag and requires the same state
 # for every port. With "nmap-only" instead of a binary only nmap runs and is held
@@ -12,8 +12,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=SCRIPTDIR/testnet.sh
-source "$here/testnet.sh"
+# shellcheck source=SCRIPTDIR/../lib/netlab.sh
+source "$here/../lib/netlab.sh"
 
 usage() { echo "usage: $0 SCANFW_BINARY|nmap-only connect|syn|ack|window|null|fin|xmas|udp [4|6]" >&2; exit 2; }
 [ $# -eq 2 ] || [ $# -eq 3 ] || usage
@@ -23,14 +23,14 @@ bin=$1 tech=$2 family=${3:-4}
 
 PORTS="T:22,80,113,8080-8082,U:53,123,161,162"
 case "$family" in
-    4) TARGET=$TESTNET_TARGET_IP nmap_family=() ;;
-    6) TARGET=$TESTNET_TARGET_IP6 nmap_family=(-6) ;;
+    4) TARGET=$NETLAB_TARGET_IP nmap_family=() ;;
+    6) TARGET=$NETLAB_TARGET_IP6 nmap_family=(-6) ;;
     *) usage ;;
 esac
 TCP_PORTS=(22 80 113 8080 8081 8082)
 UDP_PORTS=(53 123 161 162)
 
-# What the target does on each port (see testnet.sh).
+# What the target does on each port (see tests/lib/netlab.sh).
 
 case "$tech" in
     connect) nmap_flag=-sT ;; syn) nmap_flag=-sS ;; ack) nmap_flag=-sA ;;
@@ -64,10 +64,10 @@ fi
 # ---- network -----------------------------------------------------------------
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/scan_states.$tech.XXXXXX")
-testnet_on_exit "rm -rf $(printf '%q' "$work")"
-prefix=$(testnet_prefix "$tech$family")
-testnet_up "$prefix"
-echo "== $tech: testnet $prefix up, scanning $TARGET ports $PORTS"
+netlab_on_exit "rm -rf $(printf '%q' "$work")"
+prefix=$(netlab_prefix "$tech$family")
+netlab_up "$prefix"
+echo "== $tech: netlab $prefix up, scanning $TARGET ports $PORTS"
 
 now() { date +%s.%N; }
 # Runs a command in the background and waits for it, so that INT/TERM reach our trap
@@ -89,7 +89,7 @@ if [ "$nmap_only" = 0 ]; then
     echo "+ ip netns exec $prefix-s ${cmd[*]}"
     t0=$(now)
     rc=0
-    run testnet_exec_scanner "$prefix" timeout 40 "${cmd[@]}" >"$work/scanfw.stdout" 2>"$work/scanfw.stderr" || rc=$?
+    run netlab_exec_scanner "$prefix" timeout 40 "${cmd[@]}" >"$work/scanfw.stdout" 2>"$work/scanfw.stderr" || rc=$?
     echo "scanfw $tech took $(elapsed "$t0" "$(now)") s, exit $rc"
     if [ "$rc" != 0 ] || [ ! -s "$out" ]; then
         [ "$rc" != 0 ] && problem "scanfw exited $rc (124 = killed after 40 s)"
@@ -105,7 +105,7 @@ if [ "$nmap_only" = 0 ]; then
         while read -r key state reason host rtech; do
             if [ "$host" != "$TARGET" ] || [ "$rtech" != "$tech" ]; then
                 problem "unexpected record host=$host technique=$rtech $key $state"
-            elif [ -z "${TESTNET_KIND[$key]:-}" ] || [ "${key%%/*}" != "$proto" ]; then
+            elif [ -z "${NETLAB_KIND[$key]:-}" ] || [ "${key%%/*}" != "$proto" ]; then
                 problem "record for a port that wasn't asked of $tech: $key $state"
             elif [ -n "${SCANFW_STATE[$key]:-}" ]; then
                 problem "duplicate record for $key: ${SCANFW_STATE[$key]} and $state"
@@ -124,7 +124,7 @@ if command -v nmap >/dev/null; then
     echo "+ ip netns exec $prefix-s ${cmd[*]}"
     t0=$(now)
     rc=0
-    run testnet_exec_scanner "$prefix" timeout 40 "${cmd[@]}" >"$work/nmap.stdout" 2>&1 || rc=$?
+    run netlab_exec_scanner "$prefix" timeout 40 "${cmd[@]}" >"$work/nmap.stdout" 2>&1 || rc=$?
     echo "nmap $nmap_flag took $(elapsed "$t0" "$(now)") s, exit $rc"
     if [ "$rc" != 0 ]; then
         problem "nmap exited $rc"
@@ -151,7 +151,7 @@ printf '%-4s %-9s %-13s %-14s %-28s %s\n' "" port kind expected \
     "$([ "$nmap_only" = 1 ] && echo "-" || echo "scanfw (reason)")" "nmap (reason)"
 for port in "${ports[@]}"; do
     key=$proto/$port
-    want=$(testnet_expected "$tech" "${TESTNET_KIND[$key]}")
+    want=$(netlab_expected "$tech" "${NETLAB_KIND[$key]}")
     got=${SCANFW_STATE[$key]:-none}
     ngot=${NMAP_STATE[$key]:-none}
     verdict=ok msgs=()
@@ -166,7 +166,7 @@ for port in "${ports[@]}"; do
         col4="-"
     fi
     [ "${#msgs[@]}" -eq 0 ] || verdict=FAIL
-    printf '%-4s %-9s %-13s %-14s %-28s %s\n' "$verdict" "$key" "${TESTNET_KIND[$key]}" "$want" \
+    printf '%-4s %-9s %-13s %-14s %-28s %s\n' "$verdict" "$key" "${NETLAB_KIND[$key]}" "$want" \
         "$col4" "$ngot (${NMAP_REASON[$key]:-})"
     for m in "${msgs[@]}"; do problem "$tech $key: $m"; done
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scans run by Slurm, on a real one-node cluster (slurmcluster.sh: munged, slurmctld and
 # slurmd with all state in a temporary directory) against the test network
-# (testnet.sh, plus 198.19.0.0/29 answered by the target). Cases:
+# (tests/lib/netlab.sh, plus 198.19.0.0/29 answered by the target). Cases:
 #   submit   the README's command: deploy/slurm/submit.sh -N 4 scans 4 shards as a job
 #            array and merges them in a dependent job; the merged result (state and
 #            reason of every host/port/technique) must equal an unsharded scan's and
@@ -19,7 +19,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-source "$here/testnet.sh"
+# shellcheck source=SCRIPTDIR/../lib/netlab.sh
+source "$here/../lib/netlab.sh"
 source "$here/slurmcluster.sh"
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") case=${2:-submit}
 
@@ -54,12 +55,12 @@ check_layout() { # FILE WHAT
   local file=$1 what=$2 bad host proto port tech state kind want
   local -A wants=()
   bad=$(results "$file" | while IFS=$'\t' read -r host proto port tech state _; do
-    kind=${TESTNET_KIND[$proto/$port]:-closed}
+    kind=${NETLAB_KIND[$proto/$port]:-closed}
     [ "$host" != 198.18.0.2 ] && [ "$proto/$kind" = udp/open ] && kind=other-address
     if [ -z "${wants[$tech:$kind]:-}" ]; then
       case "$kind" in
       other-address) wants[$tech:$kind]="open|filtered" ;;
-      *) wants[$tech:$kind]=$(testnet_expected "$tech" "$kind") ;;
+      *) wants[$tech:$kind]=$(netlab_expected "$tech" "$kind") ;;
       esac
     fi
     want=${wants[$tech:$kind]}
@@ -80,20 +81,19 @@ same_results() { # A B: the same port results, and the same hosts up and down
 start_everything() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/slurm.$case.XXXXXX")
   chmod 755 "$work"
-  testnet_on_exit "rm -rf $(printf '%q' "$work")"
+  netlab_on_exit "rm -rf $(printf '%q' "$work")"
   local t0=$SECONDS
   slurm_cluster_up "$work/cluster" || die "the Slurm cluster did not start"
   export SLURM_CONF=$work/cluster/slurm.conf
   echo "cluster up in $((SECONDS - t0)) s: $(sinfo -h -o '%P %a %D %T %N')"
-  prefix=$(testnet_prefix "slurm$case")
-  testnet_up "$prefix" || die "the test network did not come up"
-  testnet_exec_target "$prefix" ip route add local 198.19.0.0/16 dev lo
-  testnet_exec_scanner "$prefix" ip route add 198.19.0.0/16 via 198.18.0.2
+  prefix=$(netlab_prefix "slurm$case")
+  netlab_up "$prefix" || die "the test network did not come up"
+  netlab_range "$prefix" 198.19.0.0/16 || die "the routed range did not come up"
 }
 
 reference_scan() {
   local t0=$SECONDS
-  testnet_exec_scanner "$prefix" timeout 120 "$bin" "${SCAN_ARGS[@]}" -oJ "$work/reference.jsonl" \
+  netlab_exec_scanner "$prefix" timeout 120 "$bin" "${SCAN_ARGS[@]}" -oJ "$work/reference.jsonl" \
     >/dev/null 2>"$work/reference.err" || die "unsharded scan failed: $(cat "$work/reference.err")"
   echo "unsharded scan: $((SECONDS - t0)) s"
   check_layout "$work/reference.jsonl" "unsharded scan"
@@ -235,7 +235,7 @@ cleanup)
   # Each child starts everything, submits a job that is running when it fails, and
   # prints what it made; nothing of it may remain.
   log=$(mktemp "${TMPDIR:-/tmp}/slurm.cleanup.XXXXXX")
-  testnet_on_exit "rm -f $(printf '%q' "$log")"
+  netlab_on_exit "rm -f $(printf '%q' "$log")"
   for round in 1 2; do
     rc=0
     bash "$0" "$1" fail-halfway >"$log" 2>&1 || rc=$?

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # slurmcluster.sh -- a private one-node Slurm cluster for tests. Source it, don't run it.
 #
-#   source tests/integration/testnet.sh          # for testnet_on_exit
+#   source tests/lib/netlab.sh                   # for netlab_on_exit
 #   source tests/integration/slurmcluster.sh
 #   dir=$(mktemp -d) && chmod 755 "$dir"          # munged wants a searchable path
 #   slurm_cluster_up "$dir"                       # also registers slurm_cluster_down on exit
@@ -78,7 +78,7 @@ slurm_cluster_pids() { # DIR
 slurm_cluster_up() {
     local dir=${1:?usage: slurm_cluster_up DIR}
     local host ports ctld_port slurmd_port i state
-    testnet_on_exit "slurm_cluster_down $(printf '%q' "$dir")"
+    netlab_on_exit "slurm_cluster_down $(printf '%q' "$dir")"
     local cmd
     for cmd in munged mungekey slurmctld slurmd sbatch scontrol sinfo; do
         command -v "$cmd" >/dev/null || {

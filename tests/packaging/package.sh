@@ -32,8 +32,8 @@ for p in scanfw scanfw-dev; do
     fi
 done
 
-# shellcheck source=../integration/testnet.sh
-source "$src/tests/integration/testnet.sh"  # owns the EXIT trap: cleanups go through testnet_on_exit
+# shellcheck source=../lib/netlab.sh
+source "$src/tests/lib/netlab.sh"  # owns the EXIT trap: cleanups go through netlab_on_exit
 work=$(mktemp -d "${TMPDIR:-/tmp}/package.XXXXXX")
 apt_opts=(-y -q -o DPkg::Lock::Timeout=600)
 purge_packages() {
@@ -47,7 +47,7 @@ purge_packages() {
         fi
     done
 }
-testnet_on_exit "purge_packages; rm -rf $(printf '%q' "$work")"
+netlab_on_exit "purge_packages; rm -rf $(printf '%q' "$work")"
 
 fail=0 checks=0
 ok() { checks=$((checks + 1)); echo "ok: $*"; }
@@ -186,16 +186,16 @@ check "completion as installed" bash "$here/completion.sh" /usr/bin/scanfw \
 
 # ---- the demo scan through /usr/bin/scanfw ------------------------------------------------------
 stage "demo scan"
-prefix=$(testnet_prefix pkg)
-testnet_up "$prefix"
-json=$(testnet_exec_scanner "$prefix" /usr/bin/scanfw --profile /usr/share/scanfw/profiles/demo.yaml -q -oJ -) ||
+prefix=$(netlab_prefix pkg)
+netlab_up "$prefix"
+json=$(netlab_exec_scanner "$prefix" /usr/bin/scanfw --profile /usr/share/scanfw/profiles/demo.yaml -q -oJ -) ||
     bad "the demo scan exited $?"
 expected=0 right=0
 for tech in connect syn ack window null fin xmas udp; do
-    for key in "${!TESTNET_KIND[@]}"; do
+    for key in "${!NETLAB_KIND[@]}"; do
         proto=${key%/*} port=${key#*/}
         if [ "$tech" = udp ]; then [ "$proto" = udp ] || continue; else [ "$proto" = tcp ] || continue; fi
-        want=$(testnet_expected "$tech" "${TESTNET_KIND[$key]}")
+        want=$(netlab_expected "$tech" "${NETLAB_KIND[$key]}")
         expected=$((expected + 1))
         got=$(jq -r --arg t "$tech" --arg p "$proto" --argjson n "$port" \
             'select(.technique == $t and .protocol == $p and .port == $n) | .state' <<<"$json")
@@ -205,7 +205,7 @@ done
 check "demo scan through /usr/bin/scanfw: $right of $expected (technique, port) states right" [ "$right" = "$expected" ]
 check "the demo's JSON ends with a summary of $expected results" \
     [ "$(jq -s 'map(select(.type == "summary")) | .[0].results' <<<"$json")" = "$expected" ]
-testnet_down "$prefix"
+netlab_down "$prefix"
 
 # ---- the README's plugin against scanfw-dev ------------------------------------------------------
 stage "out-of-tree plugin against scanfw-dev"

@@ -173,7 +173,8 @@ check "/usr/lib/scanfw/plugins is root's, mode 755" [ "$(stat -c '%U:%G %a' /usr
 # As root, scanfw refuses plugin folders others could write: it must take these.
 list=$(/usr/bin/scanfw --list-plugins) || bad "/usr/bin/scanfw --list-plugins exited $? (a plugin did not load)"
 built=$(find "$build/lib/scanfw/plugins" -name '*.so' -printf '%f\n' | sed 's/\.so$//' | sort)
-found=$(awk 'NR > 1 && $NF ~ /^\/usr\/lib\/scanfw\/plugins\/[a-z0-9_-]+\.so$/ { print $1 }' <<<"$list" | sort)
+# Each plugin's line is followed by "    file PATH".
+found=$(awk '$1 == "file" && $2 ~ /^\/usr\/lib\/scanfw\/plugins\/[a-z0-9_-]+\.so$/ { n = split($2, p, "/"); sub(/\.so$/, "", p[n]); print p[n] }' <<<"$list" | sort)
 check "--list-plugins finds every plugin in /usr/lib/scanfw/plugins ($(echo $found))" [ "$found" = "$built" ]
 check "man -w scanfw" sh -c '[ "$(man -w scanfw)" = /usr/share/man/man1/scanfw.1.gz ]'
 check "man -w 7 scanfw-plugin" sh -c '[ "$(man -w 7 scanfw-plugin)" = /usr/share/man/man7/scanfw-plugin.7.gz ]'

@@ -106,24 +106,30 @@ exclude)
   check "all excluded: no output" test ! -s "$work/out"
   ;;
 inputlist)
-  netlab_range "$prefix" 198.19.0.0/16
-  # A million lines: 198.19.0.0/16 over and over (each chunk of lines is distinct).
+  # A million distinct IPv6 addresses (fd00:5eed:0:77::/64 answers on the target), then
+  # their first thousand again: a target listed twice is scanned once, even when the
+  # repeat comes hundreds of chunks later.
+  netlab_range "$prefix" fd00:5eed:0:77::/64
   python3 - "$work/targets.txt" <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:
     f.write("# a million targets\n")
-    for i in range(1_000_000):
-        f.write(f"198.19.{(i >> 8) & 255}.{i & 255}\n")
+    for i in list(range(1_000_000)) + list(range(1000)):
+        f.write(f"fd00:5eed:0:77::{i >> 16:x}:{i & 0xffff:x}\n")
 PY
-  S /usr/bin/time -v -o "$work/time" timeout 300 "$bin" --plugin syn -p 113 --rate 200000 --retries 1 \
+  S /usr/bin/time -v -o "$work/time" timeout 300 "$bin" --plugin syn -p 113 --rate 50000 --retries 2 \
     --timeout 300ms -iL "$work/targets.txt" -oJ - >"$work/out.jsonl" 2>"$work/err" ||
     { echo "failed: $(tail -3 "$work/err")"; fail=1; }
   rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/time")
   results=$(grep -c '"port":113' "$work/out.jsonl" || true)
+  distinct=$(grep '"port":113' "$work/out.jsonl" | jq -r .host | sort -u | wc -l)
   closed=$(grep -c '"state":"closed"' "$work/out.jsonl" || true)
   echo "peak RSS ${rss_kb} kB for 1,000,000 targets; $results results, $closed closed"
   check "a result per target" test "$results" = 1000000
-  check "at least 99.9% answered closed" test "$closed" -ge 999000
+  check "each target once" test "$distinct" = 1000000
+  # The rest filtered: on a busy machine the veths drop a few probes and answers.
+  check "at least 99% answered closed" test "$closed" -ge 990000
+  [ "$fail" = 0 ] || { echo "the summary: $(tail -1 "$work/out.jsonl")"; echo "stderr: $(tail -5 "$work/err")"; }
   # ASan's shadow memory and quarantine (build-asan/) cost far more than 64 MiB.
   if ldd "$bin" 2>/dev/null | grep -q libasan; then
     echo "skip peak RSS ceiling: $(basename "$bin") is built with AddressSanitizer"

@@ -48,6 +48,26 @@ void AddressRanges::normalize() {
     ranges_ = std::move(merged);
 }
 
+void AddressRanges::unite(const AddressRanges& other) {
+    std::vector<std::pair<Key, Key>> out;
+    out.reserve(ranges_.size() + other.ranges_.size());
+    auto a = ranges_.cbegin(), b = other.ranges_.cbegin();
+    auto take = [&out](const std::pair<Key, Key>& r) {
+        // Overlapping or adjacent to the last one: extend it.
+        if (!out.empty() && out.back().second.family == r.first.family &&
+            (r.first <= out.back().second || successor(out.back().second) == r.first)) {
+            if (out.back().second < r.second) out.back().second = r.second;
+        } else {
+            out.push_back(r);
+        }
+    };
+    while (a != ranges_.cend() || b != other.ranges_.cend()) {
+        if (b == other.ranges_.cend() || (a != ranges_.cend() && a->first < b->first)) take(*a++);
+        else take(*b++);
+    }
+    ranges_ = std::move(out);
+}
+
 void AddressRanges::subtract(const AddressRanges& other) {
     std::vector<std::pair<Key, Key>> out;
     auto ex = other.ranges_.begin();

@@ -29,6 +29,8 @@ public:
     void normalize();
     // These ranges without `other`'s (both normalized).
     void subtract(const AddressRanges& other);
+    // These ranges and `other`'s (both normalized; stays normalized): a linear merge.
+    void unite(const AddressRanges& other);
     bool contains(const IpAddress& a) const;  // normalized
     const std::vector<std::pair<Key, Key>>& ranges() const { return ranges_; }
     bool empty() const { return ranges_.empty(); }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace scanfw {
 
@@ -68,6 +69,8 @@ TargetSource::TargetSource(std::vector<std::string> specs, std::optional<std::st
 }
 
 void TargetSource::rewind() {
+    seen_ = excluded_ ? excluded_->ranges() : AddressRanges{};
+    seen_full_ = false;
     specs_done_ = false;
     line_no_ = 0;
     line_.clear();
@@ -125,7 +128,15 @@ bool TargetSource::next(TargetSet& out) {
                 }
             }
         }
-        out.normalize(excluded_ ? &excluded_->ranges() : nullptr);
+        out.normalize(&seen_);
+        if (!seen_full_) {
+            out.ranges_into(seen_);
+            if (seen_.ranges().size() > kMaxSeen) {
+                seen_full_ = true;
+                spdlog::warn("over {} separate ranges of targets: a target listed again later may be scanned twice",
+                             kMaxSeen);
+            }
+        }
         if (!out.empty()) return true;
         if (!read_any && (specs_done_ && (!list_file_ || !file_.is_open() || file_.eof()))) return false;
     }

@@ -39,7 +39,7 @@ public:
 
     // Reads every target once without keeping them, so that bad input is reported
     // (with FILE:LINE) before anything is sent. Returns how many addresses will be
-    // scanned (duplicates within a chunk once, exclusions left out).
+    // scanned (each once, exclusions left out).
     std::uint64_t validate();
     // A digest of the targets, the list file's contents and the exclusions: what
     // identifies the target set of a scan for --resume and merge.
@@ -63,6 +63,13 @@ private:
     std::string line_;
     std::size_t line_pos_ = 0;
     std::string digest_;
+    // Addresses of earlier chunks (and the exclusions): a target listed twice, in
+    // the arguments and the list or in two chunks of the list, is scanned once. Kept
+    // as ranges, so CIDR blocks cost nothing; past kMaxSeen disjoint ranges (a list
+    // of millions of scattered addresses) later duplicates are no longer caught.
+    static constexpr std::size_t kMaxSeen = std::size_t{1} << 16;
+    AddressRanges seen_;
+    bool seen_full_ = false;
 };
 
 }  // namespace scanfw

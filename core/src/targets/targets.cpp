@@ -269,6 +269,14 @@ void TargetSet::add(std::string_view raw) {
     push(b);
 }
 
+void TargetSet::ranges_into(AddressRanges& out) const {
+    AddressRanges mine;
+    for (const Block& b : blocks_)
+        if (b.kind == Block::Kind::Count) mine.add(b.base, b.at(b.count - 1));
+    mine.normalize();
+    out.unite(mine);
+}
+
 std::string TargetSet::name_of(const IpAddress& a) const {
     for (const auto& [addr, name] : names_)
         if (addr == a) return name;

@@ -37,6 +37,9 @@ public:
     // disjoint ranges (blocks too irregular to expand, some octet ranges, are kept as
     // they are). size() then counts the addresses that will be scanned.
     void normalize(const AddressRanges* excluded);
+    // The addresses of a normalized set, as ranges, into `out` (normalized after).
+    // Octet ranges too irregular to hold as ranges are left out.
+    void ranges_into(AddressRanges& out) const;
     // The name the user gave for an address, or empty.
     std::string name_of(const IpAddress& a) const;
     bool has_names() const { return !names_.empty(); }

@@ -1,48 +1,86 @@
 #include "targets/unrouted.hpp"
 
 #include <algorithm>
-#include <optional>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "targets/ranges.hpp"
+
 namespace scanfw {
 
-void report_unrouted(TargetSource& targets, Routes& routes) {
-    TargetSet chunk;
-    std::optional<IpAddress> first, last;
+namespace {
+
+using Key = AddressRanges::Key;
+
+struct Segment {  // consecutive unrouted target addresses
+    Key first, last;
     std::uint64_t count = 0;
-    auto flush = [&] {
-        if (first)
-            spdlog::warn("{} - {}: no route, skipped ({} address{})", first->str(), last->str(), count, count == 1 ? "" : "es");
-        first.reset();
-        count = 0;
-    };
+};
+
+// Whether [a, b] holds exactly n consecutive addresses.
+bool consecutive(const Key& a, const Key& b, std::uint64_t n) {
+    if (a.family != b.family || a.hi != b.hi || b.lo < a.lo) return false;
+    return b.lo - a.lo == n - 1;
+}
+
+constexpr std::size_t kMaxLines = 20;
+
+}  // namespace
+
+void report_unrouted(TargetSource& targets, Routes& routes) {
+    std::vector<Segment> segments;
+    TargetSet chunk;
     while (targets.next(chunk)) {
         for (std::uint64_t i = 0; i < chunk.size();) {
             const IpAddress a = chunk.at(i);
-            // One lookup per /24 or /64 (Routes caches them): step over the block.
-            const bool routed = routes.lookup(a).has_value();
-            std::uint64_t step = 1;
-            if (a.family == Family::V4) step = 256 - a.bytes[3];
-            else step = std::uint64_t{1} << 16;
+            // One lookup per /24 or /64 (Routes caches them by those): step over the
+            // rest of the block when the chunk holds it as one run of addresses.
+            std::uint64_t step = a.family == Family::V4 ? 256 - a.bytes[3] : std::uint64_t{1} << 16;
             step = std::min(step, chunk.size() - i);
-            // The step must stay within one block of consecutive addresses.
-            const IpAddress end = chunk.at(i + step - 1);
-            if (!(a.family == end.family && (a.family == Family::V6 || (a.bytes[0] == end.bytes[0] && a.bytes[1] == end.bytes[1] &&
-                                                                      a.bytes[2] == end.bytes[2]))))
+            const Key first = AddressRanges::key_of(a);
+            Key last = AddressRanges::key_of(chunk.at(i + step - 1));
+            if (!consecutive(first, last, step)) {
                 step = 1;
-            if (!routed) {
-                if (!first) first = a;
-                last = chunk.at(i + step - 1);
-                count += step;
-            } else {
-                flush();
+                last = first;
+            }
+            if (!routes.lookup(a)) {
+                if (!segments.empty() && AddressRanges::successor(segments.back().last) == first &&
+                    segments.back().last < first) {
+                    segments.back().last = last;
+                    segments.back().count += step;
+                } else {
+                    segments.push_back({first, last, step});
+                }
             }
             i += step;
         }
     }
-    flush();
     targets.rewind();
+    if (segments.empty()) return;
+
+    // In address order, neighbours joined.
+    std::sort(segments.begin(), segments.end(), [](const Segment& x, const Segment& y) { return x.first < y.first; });
+    std::vector<Segment> joined;
+    std::uint64_t total = 0;
+    for (const Segment& s : segments) {
+        total += s.count;
+        if (!joined.empty() && AddressRanges::successor(joined.back().last) == s.first) {
+            joined.back().last = s.last;
+            joined.back().count += s.count;
+        } else {
+            joined.push_back(s);
+        }
+    }
+    auto plural = [](std::uint64_t n) { return n == 1 ? "address" : "addresses"; };
+    for (std::size_t k = 0; k < joined.size() && k < kMaxLines; ++k) {
+        const Segment& s = joined[k];
+        spdlog::warn("{} - {}: no route, skipped ({} {})", AddressRanges::address_of(s.first).str(),
+                     AddressRanges::address_of(s.last).str(), s.count, plural(s.count));
+    }
+    if (joined.size() > kMaxLines)
+        spdlog::warn("... and {} more ranges with no route: {} {} skipped in all", joined.size() - kMaxLines, total,
+                     plural(total));
 }
 
 }  // namespace scanfw

@@ -2,7 +2,8 @@
 # Targets as an nmap user gives them (issue 11): a hostname is reported as nmap prints
 # it in every format; a name that does not resolve is a warning, in the arguments and
 # in -iL, and exit 2 only when nothing is left; a mistyped prefix says "no route" once
-# per range, not once per address. The scanner namespace gets its own /etc/hosts
+# per range, not once per address; this host's own address among its neighbours is
+# up (localhost-response) as in nmap. The scanner namespace gets its own /etc/hosts
 # (ip netns exec mounts /etc/netns/NS/hosts over /etc/hosts).
 # Usage: names.sh SCANFW_BINARY
 set -uo pipefail
@@ -56,5 +57,14 @@ check "nothing left to scan: exit 2 ($rc: $(cat "$work/err"))" test "$rc" = 2 -a
 S timeout 60 "$bin" -q -sS -p 22 --rate 5000 198.18.0.0/20 -oJ "$work/wide.jsonl" >/dev/null 2>"$work/err"
 check "a /20 where the route is a /24: one 'no route' line: $(head -3 "$work/err")" \
   test "$(grep -c 'no route' "$work/err")" = 1 -a -n "$(grep -F '198.18.1.0 - 198.18.15.255: no route, skipped (3840 addresses)' "$work/err")"
+
+# This host's own address beside a neighbour in one /24: each routed as the kernel
+# would (the own one is up at once, localhost-response; the neighbour by ARP), as nmap -sn says.
+S "$bin" -sn -oJ "$work/own.jsonl" 198.18.0.0/29 >/dev/null 2>"$work/err"
+S nmap -sn -n -oX "$work/own.xml" 198.18.0.0/29 >/dev/null 2>&1
+ours=$(jq -r 'select(.type == "host" and .status == "up") | "\(.host) \(.reason)"' "$work/own.jsonl" | sort | tr '\n' ' ')
+nmaps=$(grep -o '<address addr="[0-9.]*" addrtype="ipv4"' "$work/own.xml" | cut -d'"' -f2 | sort | tr '\n' ' ')
+check "-sn 198.18.0.0/29: .1 localhost-response and .2 arp-response ($ours; nmap: $nmaps)" \
+  test "$ours" = "198.18.0.1 localhost-response 198.18.0.2 arp-response " -a "$nmaps" = "198.18.0.1 198.18.0.2 "
 echo "names: $passed passed, $failures failed"
 [ "$failures" = 0 ]

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -107,14 +108,80 @@ std::optional<Route> kernel_route(const IpAddress& dst) {
     return out;
 }
 
-std::optional<Route> Routes::lookup(const IpAddress& dst) {
-    // One lookup per /24 (IPv4) or /64 (IPv6): neighbours share their route, and a
-    // scan of a million hosts should not ask the kernel for each.
-    // Link-local addresses of different links share fe80::/64: each is asked alone.
-    if (zones::link_local(dst)) return kernel_route(dst);
-    IpAddress block = dst;
+IpAddress route_block(const IpAddress& a) {
+    IpAddress block = a;
     if (block.family == Family::V4) block.bytes[3] = 0;
     else std::fill(block.bytes.begin() + 8, block.bytes.end(), 0);
+    return block;
+}
+
+bool LongRoute::contains(const IpAddress& a) const {
+    if (a.family != network.family) return false;
+    const unsigned full = prefix_len / 8, rest = prefix_len % 8;
+    if (!std::equal(network.bytes.begin(), network.bytes.begin() + full, a.bytes.begin())) return false;
+    if (rest == 0) return true;
+    const auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+    return (network.bytes[full] & mask) == (a.bytes[full] & mask);
+}
+
+FineRoutes kernel_fine_routes() {
+    FineRoutes out;
+    for (const int family : {AF_INET, AF_INET6}) {
+        const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        if (fd < 0) continue;
+        struct {
+            nlmsghdr nh;
+            rtmsg rt;
+        } req{};
+        req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+        req.nh.nlmsg_type = RTM_GETROUTE;
+        req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        req.nh.nlmsg_seq = 1;
+        req.rt.rtm_family = static_cast<unsigned char>(family);
+        const std::size_t alen = family == AF_INET ? 4 : 16;
+        const unsigned block_len = family == AF_INET ? 24 : 64;
+        bool done = send(fd, &req, req.nh.nlmsg_len, 0) != static_cast<ssize_t>(req.nh.nlmsg_len);
+        alignas(nlmsghdr) static thread_local char buf[32768];
+        while (!done) {
+            const ssize_t n = recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            unsigned remaining = static_cast<unsigned>(n);
+            for (auto* nh = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nh, remaining);
+                 nh = NLMSG_NEXT(nh, remaining)) {
+                if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR) {
+                    done = true;
+                    break;
+                }
+                if (nh->nlmsg_type != RTM_NEWROUTE) continue;
+                const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(nh));
+                if (rt->rtm_dst_len <= block_len) continue;
+                int len = static_cast<int>(RTM_PAYLOAD(nh));
+                for (auto* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                    if (a->rta_type != RTA_DST || RTA_PAYLOAD(a) != alen) continue;
+                    IpAddress dst;
+                    dst.family = family == AF_INET ? Family::V4 : Family::V6;
+                    std::memcpy(dst.bytes.data(), RTA_DATA(a), alen);
+                    out[route_block(dst)].push_back(LongRoute{dst, rt->rtm_dst_len});
+                }
+            }
+        }
+        close(fd);
+    }
+    return out;
+}
+
+std::optional<Route> Routes::lookup(const IpAddress& dst) {
+    // One lookup per /24 (IPv4) or /64 (IPv6): neighbours share their route, and a
+    // scan of a million hosts should not ask the kernel for each. But a block that
+    // holds a longer route (this host's own address beside its neighbours on a /24, a
+    // /28 routed elsewhere) is asked address by address, and link-local addresses of
+    // different links share fe80::/64: each is asked alone.
+    if (zones::link_local(dst)) return kernel_route(dst);
+    if (!fine_) fine_ = kernel_fine_routes();
+    const IpAddress block = route_block(dst);
+    if (const auto it = fine_->find(block); it != fine_->end())
+        for (const LongRoute& r : it->second)
+            if (r.contains(dst)) return kernel_route(dst);
     if (auto it = cache_.find(block); it != cache_.end()) return it->second;
     auto r = kernel_route(dst);
     if (cache_.size() > 65536) cache_.clear();

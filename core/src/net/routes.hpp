@@ -1,4 +1,5 @@
-// Routes as the kernel would take them (an RTM_GETROUTE per /24 or /64, cached): the
+// Routes as the kernel would take them (an RTM_GETROUTE per /24 or /64, cached, but
+// per address in a block that holds a longer route, as this host's own addresses): the
 // source address toward a target, and whether the target is on a local Ethernet
 // segment (no gateway, an Ethernet interface): then ARP or neighbour discovery reach
 // it, and its MAC address is its own.
@@ -27,6 +28,13 @@ struct Route {
     bool local_segment() const { return on_link && ethernet; }
 };
 
+struct LongRoute {
+    IpAddress network;
+    unsigned prefix_len = 0;
+    bool contains(const IpAddress& a) const;
+};
+using FineRoutes = absl::flat_hash_map<IpAddress, std::vector<LongRoute>, IpAddressHash>;
+
 class Routes {
 public:
     // nullopt when there is no route (or it is unreachable/prohibited).
@@ -34,7 +42,16 @@ public:
 
 private:
     absl::flat_hash_map<IpAddress, std::optional<Route>, IpAddressHash> cache_;  // by /24, /64
+    // Routes longer than the block they are in (this host's own addresses, a /28
+    // routed elsewhere), by block: an address under one is asked alone; the rest of
+    // its block shares the block's route. Read at the first lookup.
+    std::optional<FineRoutes> fine_;
 };
+
+// The /24 (IPv4) or /64 (IPv6) block an address is in: what Routes caches by.
+IpAddress route_block(const IpAddress& a);
+// The routes longer than their block, in any routing table, by block. Exposed for tests.
+FineRoutes kernel_fine_routes();
 
 // One netlink route query, uncached. Exposed for tests.
 std::optional<Route> kernel_route(const IpAddress& dst);

@@ -167,6 +167,7 @@ TEST(Packet, ParsesArpRepliesAndNeighbourAdvertisements) {
 TEST(Packet, RejectsMalformedPackets) {
     const auto good = ip_packet("198.18.0.2", "198.18.0.1", ipp::TCP, tcp(22, 61001, 5, 6, 0x12));
     ASSERT_TRUE(parse_packet(good, 0x0800));
+    EXPECT_FALSE(parse_packet(good, 0x86dd)) << "an IPv4 packet the link layer calls IPv6";
     for (std::size_t cut = 0; cut < good.size(); ++cut)
         EXPECT_FALSE(parse_packet({good.data(), cut}, 0x0800)) << "truncated to " << cut;
     auto bad_ihl = good;

@@ -3,11 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "common/address.hpp"
+#include "targets/target_source.hpp"
 #include "targets/targets.hpp"
 
 namespace {
@@ -317,6 +321,33 @@ TEST(Targets, FailedAddLeavesSetUnchanged) {
     EXPECT_THROW(set.add("10.0.0.0/4"), InputError);
     EXPECT_EQ(set.size(), 1u);
     EXPECT_EQ(set.at(0).str(), "10.0.0.1");
+}
+
+
+
+// A target given twice (in the arguments and in the list, or in two chunks of a long
+// list) is scanned once: later chunks leave out what earlier ones held.
+TEST(TargetSource, ATargetListedTwiceIsScannedOnce) {
+    const std::string list = ::testing::TempDir() + "/targets_twice.txt";
+    {
+        std::ofstream f(list);
+        f << "198.18.0.3\n198.18.0.20\n";
+        // Past the first chunk: every address of the /28 again, then one new one.
+        for (std::size_t i = 0; i < scanfw::TargetSource::kChunkEntries; ++i) f << "198.18.0." << (i % 16) << "\n";
+        f << "198.18.0.21\n";
+    }
+    scanfw::TargetSource source({"198.18.0.0/28"}, list, std::nullopt);
+    EXPECT_EQ(source.validate(), 18u);
+    source.rewind();
+    std::vector<std::string> seen;
+    TargetSet chunk;
+    while (source.next(chunk))
+        for (std::uint64_t i = 0; i < chunk.size(); ++i) seen.push_back(chunk.at(i).str());
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen.size(), 18u);
+    EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end());
+    EXPECT_THAT(seen, ::testing::Contains("198.18.0.21"));
+    std::remove(list.c_str());
 }
 
 }  // namespace

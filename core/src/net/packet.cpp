@@ -380,7 +380,12 @@ std::optional<Received> parse_ip(std::span<const std::uint8_t> bytes) {
 std::optional<Received> parse_packet(std::span<const std::uint8_t> bytes, std::uint16_t ethertype) {
     switch (ethertype) {
         case 0x0800:
-        case 0x86dd: return parse_ip(bytes);
+        case 0x86dd: {
+            // The version nibble must agree with the link layer's word for it.
+            auto r = parse_ip(bytes);
+            if (r && (r->family == Family::V4) != (ethertype == 0x0800)) return std::nullopt;
+            return r;
+        }
         case 0x0806: {
             const auto arp = wire::Arp::read(bytes);
             if (!arp || arp->op != wire::Arp::Reply) return std::nullopt;

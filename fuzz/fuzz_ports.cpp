@@ -1,6 +1,6 @@
 // fuzz_ports: text -> parse_ports (-p and a profile's `ports`). Only InputError may
-// escape; an accepted spec gives sorted, unique ports for each protocol, and at
-// least one port in all.
+// escape; an accepted spec gives sorted, unique ports for each protocol (T:, U:, and P:
+// for IP protocol numbers), and at least one port in all.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const scanfw::PortSpec spec = scanfw::parse_ports(text);
         check_sorted_unique(spec.tcp);
         check_sorted_unique(spec.udp);
-        if (spec.tcp.empty() && spec.udp.empty()) fail();
+        check_sorted_unique(spec.ip);  // P: (-sO), protocol numbers
+        if (spec.tcp.empty() && spec.udp.empty() && spec.ip.empty()) fail();
     } catch (const scanfw::InputError&) {
     }
     return 0;

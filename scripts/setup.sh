@@ -23,6 +23,8 @@ packages=(
   clang-14 libclang-rt-14-dev llvm-14       # libFuzzer, sanitizers, llvm-symbolizer: scripts/fuzz.sh
   time                                      # /usr/bin/time -v: peak memory in tests and benchmarks
   libxml2-utils xsltproc ndiff              # output tests: xmllint (nmap.dtd), nmap.xsl, ndiff
+  libpcre2-dev libssl-dev                   # service detection (-sV): nmap-service-probes patterns, TLS tunnels
+  openssh-server nginx-light dnsmasq vsftpd openssl  # real daemons for tests/integration/services.sh
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -30,8 +32,24 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
+  # The daemons installed for the tests must not start as system services (the
+  # tests start their own, with their own configuration): a policy-rc.d that exits
+  # 101 tells Debian's maintainer scripts to start nothing. Ours goes away after
+  # the install; one that was already there (containers have one) stays.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    own_policy=1
+    trap 'if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ "$own_policy" = 1 ]; then
+    rm -f "$policy"
+    own_policy=0
+  fi
 fi
 
 if [ "${1:-}" != "--no-build" ]; then

@@ -91,11 +91,11 @@ TEST(ServicesProber, BannerOverIpv4AndIpv6) {
         drain(fd);
     });
     const ProbeDb db = db_of(
-        "Probe TCP NULL q||\ntotalwaitms 3000\n"
+        "Probe TCP NULL q||\ntotalwaitms 6000\n"
         "match ftp m|^220 FakeFTP ([\\d.]+) | p/FakeFTP/ v/$1/ i/on $1/ cpe:/a:fake:ftp:$1/\n");
     const auto t0 = Clock::now();
     const auto results = probe_all(db, {{kV4, server.port4(), false}, {kV6, server.port6(), false}});
-    EXPECT_LT(seconds_since(t0), 2.0);  // the banner comes at once: no waiting for the timeout
+    EXPECT_LT(seconds_since(t0), 4.0);  // the banner comes at once: no waiting out the 6 s
     for (const auto& [t, r] : results) {
         EXPECT_EQ(r.outcome, ServiceOutcome::HardMatch) << t.host.str();
         EXPECT_TRUE(r.identified);
@@ -126,7 +126,7 @@ TEST(ServicesProber, SilenceCostsOnlyTheWaits) {
     EXPECT_EQ(r.conf, 3);
     EXPECT_EQ(r.id.name, "");
     EXPECT_GE(took, 0.55);
-    EXPECT_LT(took, 2.5);
+    EXPECT_LT(took, 4.0);
     EXPECT_EQ(server.accepted(), 1);  // Hello went over the NULL probe's connection
     EXPECT_THAT(rec.seen(), ElementsAre("HELLO\r\n"));
 }
@@ -160,7 +160,7 @@ TEST(ServicesProber, EndlessStreamIsCutAtFourKilobytes) {
         "Probe TCP Two q|2|\nrarity 1\ntotalwaitms 5000\nmatch z m|^Z|\n");
     const auto t0 = Clock::now();
     const ServiceResult r = probe_one(db, kV4, streamer.port4());
-    EXPECT_LT(seconds_since(t0), 2.0);  // 4 KiB ends each probe: none waits its 5 s
+    EXPECT_LT(seconds_since(t0), 4.0);  // 4 KiB ends each probe: none waits its 5 s
     EXPECT_EQ(r.outcome, ServiceOutcome::NoMatch);
     EXPECT_EQ(streamer.accepted(), 2);  // NULL and One share a connection
 }
@@ -331,7 +331,7 @@ TEST(ServicesProber, Udp) {
     const ProbeDb db = db_of(
         "Probe TCP NULL q||\n"
         "Probe UDP Junk q|JUNK|\nrarity 1\ntotalwaitms 300\nmatch junk m|^JUNK|\n"
-        "Probe UDP Ping q|PING\\n|\nrarity 1\nports " + ports + "\ntotalwaitms 3000\n"
+        "Probe UDP Ping q|PING\\n|\nrarity 1\nports " + ports + "\ntotalwaitms 6000\n"
         "match pong m|^PONG ([\\d.]+)| p/Ponger/ v/$1/\n");
     const auto results = probe_all(db, {{kV4, server.port4(), true}, {kV6, server.port6(), true}});
     for (const auto& [t, r] : results) {
@@ -340,20 +340,20 @@ TEST(ServicesProber, Udp) {
         EXPECT_EQ(r.id.version, "7.1");
         EXPECT_EQ(r.probe, "Ping");  // the probe listing the port went first
     }
-    // A closed UDP port answers with ICMP port unreachable: no waiting out 3 s.
+    // A closed UDP port answers with ICMP port unreachable: no waiting out 6 s.
     std::uint16_t closed = 0;
     close(bind_loopback(AF_INET, SOCK_DGRAM, closed));
     const auto t0 = Clock::now();
     const ServiceResult r = probe_one(db, kV4, closed, true);
     EXPECT_EQ(r.outcome, ServiceOutcome::NoMatch);  // not tcpwrapped: that is TCP's
-    EXPECT_LT(seconds_since(t0), 1.5);
+    EXPECT_LT(seconds_since(t0), 3.0);
 }
 
 TEST(ServicesProber, ManyAtOnceWithinTheLimit) {
-    // Each connection gets its banner only after 300 ms, so at 200 ms the server has
-    // seen exactly as many connections as the prober keeps in flight.
+    // Each connection gets its banner only after a second, so half a second in the
+    // server has seen exactly as many connections as the prober keeps in flight.
     TcpServer server([](int fd) {
-        std::this_thread::sleep_for(300ms);
+        std::this_thread::sleep_for(1000ms);
         send_all(fd, "SSH-2.0-Fake_1.0\r\n");
         drain(fd, 5000ms);
     });
@@ -365,16 +365,16 @@ TEST(ServicesProber, ManyAtOnceWithinTheLimit) {
     }
     ProberOptions o;
     o.parallelism = 40;
-    int at_200ms = -1;
+    int at_500ms = -1;
     std::thread watcher([&] {
-        std::this_thread::sleep_for(200ms);
-        at_200ms = server.accepted();
+        std::this_thread::sleep_for(500ms);
+        at_500ms = server.accepted();
     });
     const auto results = probe_all(db, targets, o);
     watcher.join();
     for (const auto& [t, r] : results) ASSERT_EQ(r.id.version, "1.0") << t.host.str();
     EXPECT_EQ(server.accepted(), 120);
-    EXPECT_EQ(at_200ms, 40);
+    EXPECT_EQ(at_500ms, 40);
     ServiceProber automatic(db);
     EXPECT_GE(automatic.parallelism(), 8u);
 }
@@ -402,7 +402,7 @@ TEST(ServicesProber, MaxWaitBoundsOneService) {
     o.max_wait = 300ms;
     const auto t0 = Clock::now();
     const ServiceResult r = probe_one(db, kV4, server.port4(), false, o);
-    EXPECT_LT(seconds_since(t0), 1.5);
+    EXPECT_LT(seconds_since(t0), 3.0);  // not the 5 s of the probe
     EXPECT_EQ(r.outcome, ServiceOutcome::Incomplete);
     EXPECT_FALSE(r.identified);
 }
@@ -428,7 +428,7 @@ TEST(ServicesProberDeathTest, StopsPromptlyWhenAsked) {
             const std::size_t n = prober.run(targets, [](const ServiceTarget&, const ServiceResult&) {});
             const double took = seconds_since(t0);
             stopper.join();
-            std::exit(n == 0 && took < 1.5 ? 0 : 1);
+            std::exit(n == 0 && took < 5.0 ? 0 : 1);  // not the 60 s of the probes
         },
         ::testing::ExitedWithCode(0), "");
 }

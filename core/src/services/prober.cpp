@@ -403,7 +403,12 @@ private:
                     if (!send_pending(s)) return;
                     if (s.out.empty()) set_interest(s, EPOLLIN);
                 }
-                if (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) receive(s);
+                // A TLS read may wait for the socket to take bytes (renegotiation).
+                const bool tls_read_waits = s.tls && s.out.empty() && (s.interest & EPOLLOUT);
+                if ((ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || tls_read_waits) {
+                    if (tls_read_waits) set_interest(s, EPOLLIN);
+                    receive(s);
+                }
                 return;
             }
             case Conn::None: return;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <queue>
 #include <stdexcept>
@@ -95,6 +96,9 @@ struct Session {
     // nmap's tcpwrap_possible: cleared by any byte, a probe's timeout or a hard error.
     bool tcpwrap_possible = false;
     bool connected_once = false;
+    bool answered = false;    // any byte, or a datagram, came back
+    bool retry_open = false;  // out of descriptors: open_connection() again when the timer fires
+    Clock::time_point open_failing_since{};
     int fd = -1;
     Conn conn = Conn::None;
     std::unique_ptr<TlsSession> tls;
@@ -117,40 +121,80 @@ struct Due {
 
 class ServiceProber::Loop {
 public:
-    Loop(const ProbeDb& db, const ProberOptions& options, std::size_t parallelism, const Done& done)
-        : db_(db), opt_(options), parallel_(parallelism), done_(done), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
+    Loop(const ProbeDb& db, const ProberOptions& options, std::size_t parallelism, Done done)
+        : db_(db), opt_(options), parallel_(parallelism), done_(std::move(done)),
+          epoll_(epoll_create1(EPOLL_CLOEXEC)) {
         if (epoll_ < 0) throw std::runtime_error(fmt::format("epoll_create1: {}", std::strerror(errno)));
     }
     ~Loop() {
-        for (auto& s : slots_)
-            if (s) close_connection(*s);
+        abandon();
         close(epoll_);
     }
 
+    // Every target of a list, until done or stop_requested().
     std::size_t run(std::span<const ServiceTarget> targets) {
-        std::vector<epoll_event> events(256);
         std::size_t next = 0;
-        while (next < targets.size() || active_ > 0) {
+        while (next < targets.size() || pending() > 0) {
             if (stop_requested()) {
                 spdlog::info("services: interrupted with {} service(s) in progress", active_);
                 break;
             }
-            while (active_ < parallel_ && next < targets.size()) launch(targets[next++]);
-            expire(Clock::now());
+            // Only as many queued as can start: the list itself is the queue.
+            while (queue_.empty() && active_ < parallel_ && next < targets.size()) add(targets[next++]);
             if (active_ == 0) continue;
             // At most 100 ms between looks at stop_requested().
-            auto wake = Clock::now() + milliseconds(100);
-            if (!due_.empty()) wake = std::min(wake, due_.top().when);
-            const auto wait = std::chrono::duration_cast<milliseconds>(wake - Clock::now()).count();
-            const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()),
-                                     static_cast<int>(std::clamp<long long>(wait + 1, 0, 100)));
-            if (n < 0 && errno != EINTR) throw std::runtime_error(fmt::format("epoll_wait: {}", std::strerror(errno)));
-            for (int i = 0; i < n; ++i) dispatch(events[static_cast<std::size_t>(i)]);
+            step(milliseconds(100));
         }
         return reported_;
     }
 
+    void add(const ServiceTarget& t) {
+        queue_.push_back(t);
+        launch_queued();
+    }
+
+    void step(milliseconds wait) {
+        launch_queued();
+        expire(Clock::now());
+        if (active_ == 0) return;
+        auto wake = Clock::now() + wait;
+        if (!due_.empty()) wake = std::min(wake, due_.top().when);
+        const auto left = std::chrono::ceil<milliseconds>(wake - Clock::now()).count();
+        const int n = epoll_wait(epoll_, events_.data(), static_cast<int>(events_.size()),
+                                 static_cast<int>(std::clamp<long long>(left, 0, wait.count())));
+        if (n < 0 && errno != EINTR) throw std::runtime_error(fmt::format("epoll_wait: {}", std::strerror(errno)));
+        for (int i = 0; i < n; ++i) dispatch(events_[static_cast<std::size_t>(i)]);
+        expire(Clock::now());
+        launch_queued();
+    }
+
+    int fd() const { return epoll_; }
+    Clock::time_point next_due() const {
+        if (!queue_.empty() && active_ < parallel_) return Clock::time_point::min();
+        return due_.empty() ? Clock::time_point::max() : due_.top().when;
+    }
+    std::size_t pending() const { return queue_.size() + active_; }
+    std::size_t in_progress() const { return active_; }
+
+    void abandon() {
+        for (auto& s : slots_)
+            if (s) close_connection(*s);
+        slots_.clear();
+        free_.clear();
+        queue_.clear();
+        due_ = {};
+        active_ = 0;
+    }
+
 private:
+    void launch_queued() {
+        while (active_ < parallel_ && !queue_.empty()) {
+            const ServiceTarget t = queue_.front();
+            queue_.pop_front();
+            launch(t);
+        }
+    }
+
     // ---- bookkeeping --------------------------------------------------------
 
     void launch(const ServiceTarget& t) {
@@ -257,10 +301,23 @@ private:
         const int fd = socket(s.target.host.family == Family::V4 ? AF_INET : AF_INET6,
                               type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            spdlog::debug("services: {}: socket: {}", s.label, std::strerror(errno));
+            const int err = errno;
+            const auto now = Clock::now();
+            // Out of descriptors (the port scan's connect() may hold many): try again
+            // shortly, for as long as a connect may take.
+            if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                if (s.open_failing_since == Clock::time_point{}) s.open_failing_since = now;
+                if (now - s.open_failing_since < opt_.connect_timeout) {
+                    s.retry_open = true;
+                    set_deadline(s, now + milliseconds(20));
+                    return;
+                }
+            }
+            spdlog::debug("services: {}: socket: {}", s.label, std::strerror(err));
             s.tcpwrap_possible = false;
             return finish(s, ServiceOutcome::Incomplete);
         }
+        s.open_failing_since = {};
         s.fd = fd;
         ++s.conn_serial;
         s.interest = 0;
@@ -459,6 +516,7 @@ private:
         }
         if (got) {
             s.tcpwrap_possible = false;
+            s.answered = true;
             if (matched_or_moved_on(s)) return;
         }
         if (eof) return peer_closed(s);
@@ -572,7 +630,12 @@ private:
                     s.tcpwrap_possible = false;
                     start_next_probe(s, false);
                     break;
-                case Conn::None: break;
+                case Conn::None:
+                    if (s.retry_open) {
+                        s.retry_open = false;
+                        open_connection(s);
+                    }
+                    break;
             }
         }
     }
@@ -583,6 +646,7 @@ private:
         if (s.protocol == Protocol::Tcp && s.tcpwrap_possible && s.connected_once) outcome = ServiceOutcome::TcpWrapped;
         ServiceResult r;
         r.outcome = outcome;
+        r.answered = s.answered;
         r.tunnel = s.ssl ? "ssl" : "";
         switch (outcome) {
             case ServiceOutcome::HardMatch:
@@ -618,8 +682,10 @@ private:
     const ProbeDb& db_;
     const ProberOptions& opt_;
     const std::size_t parallel_;
-    const Done& done_;
+    const Done done_;
     const int epoll_;
+    std::vector<epoll_event> events_ = std::vector<epoll_event>(256);
+    std::deque<ServiceTarget> queue_;  // added, not started yet
     std::unique_ptr<TlsContext> tls_ctx_;
     std::vector<std::unique_ptr<Session>> slots_;
     std::vector<std::size_t> free_;
@@ -643,5 +709,16 @@ std::size_t ServiceProber::run(std::span<const ServiceTarget> targets, const Don
     Loop loop(db_, options_, parallelism_, done);
     return loop.run(targets);
 }
+
+ServiceStream::ServiceStream(const ServiceProber& prober, ServiceProber::Done done)
+    : loop_(std::make_unique<ServiceProber::Loop>(prober.db_, prober.options_, prober.parallelism_, std::move(done))) {}
+ServiceStream::~ServiceStream() = default;
+void ServiceStream::add(const ServiceTarget& target) { loop_->add(target); }
+void ServiceStream::step(std::chrono::milliseconds wait) { loop_->step(wait); }
+int ServiceStream::fd() const { return loop_->fd(); }
+ServiceStream::Clock::time_point ServiceStream::next_due() const { return loop_->next_due(); }
+std::size_t ServiceStream::pending() const { return loop_->pending(); }
+std::size_t ServiceStream::in_progress() const { return loop_->in_progress(); }
+void ServiceStream::abandon() { loop_->abandon(); }
 
 }  // namespace scanfw::services

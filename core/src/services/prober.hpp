@@ -50,6 +50,9 @@ struct ServiceResult {
     std::string method;  // "probed" when identified, "table" otherwise: nmap's words
     int conf = 3;        // nmap's: 10 for a hard or soft match, 8 tcpwrapped, 3 otherwise
     bool identified = false;
+    // The service sent something (any byte, a datagram): nmap then takes an
+    // open|filtered port for open ("udp-response").
+    bool answered = false;
     ServiceOutcome outcome = ServiceOutcome::NoMatch;
     std::string probe;  // the probe whose response matched, "" if none
 };
@@ -79,12 +82,46 @@ public:
     std::size_t run(std::span<const ServiceTarget> targets, const Done& done);
 
     std::size_t parallelism() const { return parallelism_; }
+    const ProberOptions& options() const { return options_; }
+    const ProbeDb& db() const { return db_; }
 
 private:
+    friend class ServiceStream;
     class Loop;
     const ProbeDb& db_;
     ProberOptions options_;
     std::size_t parallelism_;
+};
+
+// Targets handed in one at a time, probed in the caller's loop. `done` is called
+// once per target, from add() (a port the Exclude line names) or step(). The
+// prober (and its database) must outlive the stream. stop_requested() is the
+// caller's business here: step() goes on until told otherwise (abandon()).
+class ServiceStream {
+public:
+    using Clock = std::chrono::steady_clock;
+    ServiceStream(const ServiceProber& prober, ServiceProber::Done done);
+    ~ServiceStream();
+    ServiceStream(const ServiceStream&) = delete;
+    ServiceStream& operator=(const ServiceStream&) = delete;
+
+    // Queues a target; it starts at once when fewer than parallelism() are in progress.
+    void add(const ServiceTarget& target);
+    // Does what is due (sockets ready, probes timed out, queued targets to start),
+    // waiting at most `wait` for something to happen.
+    void step(std::chrono::milliseconds wait);
+    // Readable (for poll()) when step() has sockets to look at.
+    int fd() const;
+    // When step() next has a timer due; Clock::time_point::max() when none.
+    Clock::time_point next_due() const;
+    // Targets added and not yet reported: queued ones and those in progress.
+    std::size_t pending() const;
+    std::size_t in_progress() const;
+    // Closes every connection and forgets every target not yet reported.
+    void abandon();
+
+private:
+    std::unique_ptr<ServiceProber::Loop> loop_;
 };
 
 }  // namespace scanfw::services

@@ -59,7 +59,7 @@ private:
         for (const Result* p : r.ports) {
             rows.push_back({p->protocol == Protocol::Ip ? fmt::format("{}", p->port)
                                                         : fmt::format("{}/{}", p->port, protocol_name(p->protocol)),
-                             std::string(state_name(p->state)), service_column(*p)});
+                             std::string(state_name(p->state)), service_column(*p, versions)});
             if (reason) rows.back().push_back(p->ttl ? fmt::format("{} ttl {}", p->reason, p->ttl) : std::string(p->reason));
             if (versions) rows.back().push_back(p->service ? version_text(*p->service) : "");
         }

@@ -146,12 +146,15 @@ int scan(CliOptions opts) {
     if (opts.dry_run) {
         std::vector<std::string> techniques;
         for (const auto& t : info.techniques) techniques.push_back(t.name);
-        fmt::print("scanfw would scan {} address{}{} with {}; host discovery: {}; {} probes a second at most; {}\n",
+        fmt::print("scanfw would scan {} address{}{} with {}; host discovery: {}; {}{} probes a second at most; {}\n",
                    total_hosts, total_hosts == 1 ? "" : "es",
                    shard.whole() ? "" : fmt::format(" (shard {}/{} of them)", shard.index, shard.count),
                    techniques.empty() ? "no port technique" : fmt::format("{}", fmt::join(techniques, ", ")),
-                   info.discovery.empty() ? "none" : fmt::format("{}", fmt::join(info.discovery, ", ")), timing.rate,
-                   raw ? "raw sockets can be opened" : "no raw sockets (connect() only)");
+                   info.discovery.empty() ? "none" : fmt::format("{}", fmt::join(info.discovery, ", ")),
+                   prober ? fmt::format("service detection at intensity {} ({} probes from {}); ",
+                                        prober->options().intensity, probe_db->probes().size(), probe_db->source())
+                          : "",
+                   timing.rate, raw ? "raw sockets can be opened" : "no raw sockets (connect() only)");
         return kExitOk;
     }
 

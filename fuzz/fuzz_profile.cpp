@@ -26,9 +26,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (std::string_view(e.what()).substr(0, kName.size()) != kName) fail();
         return 0;
     }
-    for (const auto& name : cfg.plugins) {
-        if (!scanfw::valid_plugin_name(name)) fail();  // a profile can never name a path
+    for (const auto& request : cfg.plugins) {
+        if (!scanfw::valid_plugin_name(request.name)) fail();  // a profile can never name a path
     }
+    if (cfg.discovery)
+        for (const auto& request : *cfg.discovery)
+            if (!scanfw::valid_plugin_name(request.name)) fail();
+    if (cfg.version_intensity && (*cfg.version_intensity < 0 || *cfg.version_intensity > 9)) fail();
+    if (cfg.service_db && cfg.service_db->empty()) fail();
     if (cfg.ports) {
         try {
             (void)scanfw::parse_ports(*cfg.ports);  // checked by the loader already

@@ -1,265 +1,155 @@
 #!/usr/bin/env bash
-# services.sh SERVICE_PROBE_TOOL
+# services.sh SCANFW
 #
-# Version detection (-sV) against real daemons, compared with nmap. Builds a private
-# test network (testnet.sh), stops its stand-in listeners, and starts in the target
-# namespace, each with a configuration written here into a temporary directory and
-# each on its standard port and on another one:
-#   sshd (host key made here), nginx (HTTP; HTTPS with a certificate made here),
-#   dnsmasq (DNS over UDP and TCP, no DHCP), vsftpd (FTP), a TCP port that accepts
-#   and says nothing, and one that accepts and closes at once (tcpwrapped).
-# Then runs the library (SERVICE_PROBE_TOOL, tests/tools/service_probe.cpp) and
-# `nmap -sV -Pn -n` on the same ports, over IPv4 and IPv6 at the same time, and
-# requires name, product, version, extrainfo and tunnel to be identical for every
-# port, and a few of them to be what the daemons are (so that two empty answers
-# cannot pass). Everything it started and wrote goes away on exit, also on failure.
+# Version detection (scanfw -sV) against real daemons from Debian's packages,
+# compared with nmap -sV on the same ports in the same run. Builds a test network of
+# its own (tests/lib/netlab.sh, netlab_up --bare: no stand-in listeners, no firewall)
+# and starts in the target namespace (tests/lib/svclab.sh; configurations written
+# here into a temporary directory), each on its standard port and on another:
+#   vsftpd 21, 2121; sshd 22, 2222; nginx HTTP 80, 8088 and HTTPS 443, 8443 (a
+#   self-signed certificate made by openssl here); dnsmasq 53, 5300 over TCP and UDP;
+# and hostile listeners (tests/lib/svclab_hostile.py): 40001 never answers, 40002
+# closes at once (tcpwrapped), 40003 streams binary bytes forever, 40004 sends a
+# banner of terminal escape sequences and control bytes.
+# Missing daemons are installed with apt-get (scripts/setup.sh lists them too).
 #
-# Exit: 0 all identical, 1 a failure, 77 skipped (not root). A missing daemon is a
-# failure: scripts/setup.sh installs them.
+# Then runs `scanfw -sS -sU -sV -Pn` and `nmap -sS -sU -sV -Pn -n` on those ports,
+# over IPv4 and IPv6, all four at once, and requires:
+#   - for every port: state, and the service's name, product, version, extrainfo,
+#     ostype, tunnel and method identical to nmap's (both XML files parsed), and
+#     `ndiff nmap.xml scanfw.xml` to show no port difference;
+#   - a few fields to be what the daemons are (so that two empty answers can't pass);
+#   - scanfw's XML valid against nmap.dtd, its JSON lines carrying the fields;
+#   - no control byte (other than newline) in the table or the normal output;
+#   - the hostile ports to cost bounded time and memory: scanfw done no later than
+#     nmap (plus 10 %), and a peak RSS under 256 MiB although 40003 never stops.
+# Everything it started (namespaces, daemons, listeners) and wrote goes away on exit,
+# also on failure (netlab_on_exit).
+#
+# Exit: 0 pass, 1 fail, 77 skipped (not root).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=SCRIPTDIR/testnet.sh
-source "$here/testnet.sh"
+# shellcheck source=SCRIPTDIR/../lib/netlab.sh
+source "$here/../lib/netlab.sh"
+# shellcheck source=SCRIPTDIR/../lib/svclab.sh
+source "$here/../lib/svclab.sh"
 
-[ $# -eq 1 ] || { echo "usage: $0 SERVICE_PROBE_TOOL" >&2; exit 2; }
-tool=$1
+[ $# -eq 1 ] || { echo "usage: $0 SCANFW" >&2; exit 2; }
+bin=$1
 
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, daemons on ports below 1024)"
-[ -x "$tool" ] || die "service probe tool '$tool' not found or not executable"
-tool=$(cd "$(dirname "$tool")" && pwd)/$(basename "$tool")
-for t in ip nft ss nmap jq openssl python3 timeout unshare ssh-keygen \
-         /usr/sbin/sshd /usr/sbin/nginx /usr/sbin/dnsmasq /usr/sbin/vsftpd; do
-    command -v "$t" >/dev/null || die "$t is not installed (scripts/setup.sh installs it)"
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, raw sockets, daemons on ports below 1024)"
+[ -x "$bin" ] || die "scanfw binary '$bin' not found or not executable"
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+for t in ip:iproute2 ss:iproute2 nmap:nmap ndiff:ndiff xmllint:libxml2-utils jq:jq python3:python3 \
+         timeout:coreutils unshare:util-linux /usr/bin/time:time; do
+    command -v "${t%%:*}" >/dev/null || die "${t%%:*} is not installed (apt-get install ${t#*:}; scripts/setup.sh does)"
 done
+DTD=/usr/share/nmap/nmap.dtd
+[ -r "$DTD" ] || die "$DTD missing (apt-get install nmap-common)"
+svclab_ensure_daemons || die "could not install the daemons (scripts/setup.sh installs them)"
 
-# ---- the layout ----------------------------------------------------------------
-
-# port/proto -> what runs there. Ports avoid the ones testnet.sh's firewall rules
-# drop or reject (TCP 8080-8082, UDP 161-162).
-declare -A DAEMON=(
-    [21/tcp]=vsftpd [2121/tcp]=vsftpd
-    [22/tcp]=sshd [2222/tcp]=sshd
-    [80/tcp]=nginx [8088/tcp]=nginx
-    [443/tcp]=nginx-tls [10443/tcp]=nginx-tls
-    [53/tcp]=dnsmasq [5300/tcp]=dnsmasq [53/udp]=dnsmasq [5300/udp]=dnsmasq
-    [40001/tcp]=silent [40002/tcp]=closer
-)
-TCP_PORTS=(21 2121 22 2222 80 8088 443 10443 53 5300 40001 40002)
-UDP_PORTS=(53 5300)
-# What the library must say whatever nmap says: name, and a word the product has.
+# What scanfw must say whatever nmap says: name, a word of the product, the tunnel.
 declare -A MUST_NAME=(
     [21/tcp]=ftp [2121/tcp]=ftp [22/tcp]=ssh [2222/tcp]=ssh [80/tcp]=http [8088/tcp]=http
-    [443/tcp]=http [10443/tcp]=http [53/tcp]=domain [53/udp]=domain [40002/tcp]=tcpwrapped [40001/tcp]=""
+    [443/tcp]=http [8443/tcp]=http [53/tcp]=domain [5300/tcp]=domain [53/udp]=domain
+    [40002/tcp]=tcpwrapped
 )
 declare -A MUST_PRODUCT=(
-    [21/tcp]=vsftpd [22/tcp]=OpenSSH [2222/tcp]=OpenSSH [80/tcp]=nginx [443/tcp]=nginx [10443/tcp]=nginx
-    [53/tcp]=dnsmasq [53/udp]=dnsmasq
+    [21/tcp]=vsftpd [2121/tcp]=vsftpd [22/tcp]=OpenSSH [2222/tcp]=OpenSSH [80/tcp]=nginx [8088/tcp]=nginx
+    [443/tcp]=nginx [8443/tcp]=nginx [53/tcp]=dnsmasq [53/udp]=dnsmasq
 )
-declare -A MUST_TUNNEL=([443/tcp]=ssl [10443/tcp]=ssl [80/tcp]="" [22/tcp]="")
+declare -A MUST_TUNNEL=([443/tcp]=ssl [8443/tcp]=ssl [80/tcp]="" [22/tcp]="")
 
 # ---- network and daemons ------------------------------------------------------
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/services.XXXXXX")
-chmod 755 "$work"  # daemons that drop privileges read their files here
-testnet_on_exit "rm -rf $(printf '%q' "$work")"
-prefix=$(testnet_prefix svc)
-testnet_up "$prefix"
-echo "== services: testnet $prefix up, work dir $work"
-T4=$TESTNET_TARGET_IP T6=$TESTNET_TARGET_IP6
-
-# testnet.sh's listeners hold 22, 80 and 53: they go, the real daemons come.
-for pid in $(ip netns pids "$prefix-t"); do kill "$pid" 2>/dev/null || true; done
-for _ in $(seq 50); do [ -z "$(ip netns pids "$prefix-t")" ] && break; sleep 0.1; done
-[ -z "$(ip netns pids "$prefix-t")" ] || die "testnet listeners did not stop"
-
-# in_target NAME CMD...: start CMD in the target namespace, in its own mount
-# namespace with a private /run (sshd wants /run/sshd; nothing of the host's /run
-# is used or changed), output to $work/NAME.log.
-in_target() {
-    local name=$1
-    shift
-    testnet_exec_target "$prefix" unshare --mount --propagation private \
-        sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && mkdir -m 755 /run/sshd && exec "$@"' sh "$@" \
-        >"$work/$name.log" 2>&1 </dev/null &
-}
-
-# sshd, with an ed25519 host key of its own.
-ssh-keygen -q -t ed25519 -N '' -C '' -f "$work/ssh_host_ed25519_key"
-cat >"$work/sshd_config" <<EOF
-Port 22
-Port 2222
-HostKey $work/ssh_host_ed25519_key
-PidFile none
-UsePAM no
-StrictModes no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-EOF
-in_target sshd /usr/sbin/sshd -D -e -f "$work/sshd_config"
-
-# nginx: HTTP on 80 and 8088, HTTPS on 443 and 10443 with a self-signed certificate.
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=scanfw-test" \
-    -keyout "$work/tls.key" -out "$work/tls.crt" >"$work/openssl.log" 2>&1 ||
-    { cat "$work/openssl.log"; die "openssl could not make a certificate"; }
-mkdir -p "$work/www" "$work/nginx-tmp"
-echo "scanfw services test" >"$work/www/index.html"
-cat >"$work/nginx.conf" <<EOF
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $work/nginx-tmp/body;
-    proxy_temp_path $work/nginx-tmp/proxy;
-    fastcgi_temp_path $work/nginx-tmp/fastcgi;
-    uwsgi_temp_path $work/nginx-tmp/uwsgi;
-    scgi_temp_path $work/nginx-tmp/scgi;
-    server {
-        listen 80; listen [::]:80; listen 8088; listen [::]:8088;
-        root $work/www;
-    }
-    server {
-        listen 443 ssl; listen [::]:443 ssl; listen 10443 ssl; listen [::]:10443 ssl;
-        ssl_certificate $work/tls.crt;
-        ssl_certificate_key $work/tls.key;
-        root $work/www;
-    }
-}
-EOF
-in_target nginx /usr/sbin/nginx -c "$work/nginx.conf" -e "$work/nginx-error.log"
-
-# dnsmasq: DNS only (no DHCP, no upstream, no /etc/hosts, not its system config),
-# one instance per port.
-for p in 53 5300; do
-    in_target "dnsmasq-$p" /usr/sbin/dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file= \
-        --no-resolv --no-hosts --port="$p" --user=root --log-facility=-
-done
-
-# vsftpd: one instance per port, its own configuration only.
-mkdir -p "$work/vsftpd-empty"
-for p in 21 2121; do
-    cat >"$work/vsftpd-$p.conf" <<EOF
-listen=NO
-listen_ipv6=YES
-listen_port=$p
-background=NO
-anonymous_enable=NO
-local_enable=NO
-write_enable=NO
-xferlog_enable=NO
-seccomp_sandbox=NO
-secure_chroot_dir=$work/vsftpd-empty
-nopriv_user=nobody
-vsftpd_log_file=$work/vsftpd-$p.xfer.log
-EOF
-    in_target "vsftpd-$p" /usr/sbin/vsftpd "$work/vsftpd-$p.conf"
-done
-
-# A port that accepts and says nothing; one that accepts and closes at once.
-cat >"$work/plain.py" <<'EOF'
-import socket, sys, threading
-def serve(port, close_at_once):
-    s = socket.socket(socket.AF_INET6)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", port))
-    s.listen(128)
-    held = []
-    while True:
-        c, _ = s.accept()
-        if close_at_once:
-            c.close()
-        else:
-            held.append(c)  # kept open, never written to
-threading.Thread(target=serve, args=(int(sys.argv[2]), True), daemon=True).start()
-serve(int(sys.argv[1]), False)
-EOF
-in_target plain python3 "$work/plain.py" 40001 40002
-
-# Wait until every port is bound (10 s).
-for _ in $(seq 100); do
-    tcp=$(ip netns exec "$prefix-t" ss -Hltn | awk '{print $4}')
-    udp=$(ip netns exec "$prefix-t" ss -Hlun | awk '{print $4}')
-    missing=()
-    for p in "${TCP_PORTS[@]}"; do grep -Eq ":$p\$" <<<"$tcp" || missing+=("$p/tcp"); done
-    for p in "${UDP_PORTS[@]}"; do grep -Eq ":$p\$" <<<"$udp" || missing+=("$p/udp"); done
-    [ "${#missing[@]}" = 0 ] && break
-    sleep 0.1
-done
-if [ "${#missing[@]}" != 0 ]; then
+netlab_on_exit "rm -rf $(printf '%q' "$work")"
+prefix=$(netlab_prefix svc)
+netlab_up "$prefix" --bare
+echo "== services: network $prefix up, work dir $work"
+svclab_start "$prefix" "$work" --hostile || die "could not start the daemons"
+if ! svclab_wait_bound "$prefix" 15; then
     for f in "$work"/*.log; do echo "--- $f"; cat "$f"; done
-    die "not listening after 10 s: ${missing[*]}"
+    die "daemons not listening"
 fi
-echo "== daemons up: ${!DAEMON[*]}"
+echo "== daemons up: ${!SVCLAB_DAEMON[*]} ${!SVCLAB_HOSTILE[*]}"
+
+tcp=("${SVCLAB_TCP_PORTS[@]}" "${SVCLAB_HOSTILE_PORTS[@]}")
+ports="T:$(IFS=,; echo "${tcp[*]}"),U:$(IFS=,; echo "${SVCLAB_UDP_PORTS[*]}")"
+declare -A ROLE=()
+for k in "${!SVCLAB_DAEMON[@]}"; do ROLE[$k]=${SVCLAB_DAEMON[$k]}; done
+for k in "${!SVCLAB_HOSTILE[@]}"; do ROLE[$k]=${SVCLAB_HOSTILE[$k]}; done
 
 # ---- both scanners, both families, at once --------------------------------------
 
-ours=()
-for p in "${TCP_PORTS[@]}"; do ours+=("$p/tcp"); done
-for p in "${UDP_PORTS[@]}"; do ours+=("$p/udp"); done
-nmap_ports="T:$(IFS=,; echo "${TCP_PORTS[*]}"),U:$(IFS=,; echo "${UDP_PORTS[*]}")"
-
-# Each at most 250 s (the slowest port, the silent one, takes nmap about 160 s:
-# every probe of rarity 7 or less waits its full time), under ctest's TIMEOUT.
+# Each at most 300 s: the silent port waits out every probe of rarity 7 or less, in
+# nmap (about 160 s) as in scanfw. /usr/bin/time -v: wall time and peak RSS.
 t0=$(date +%s)
 pids=()
 for fam in 4 6; do
-    target=$T4 flag=()
-    [ "$fam" = 6 ] && target=$T6 flag=(-6)
-    testnet_exec_scanner "$prefix" timeout 250 "$tool" "$target" "${ours[@]}" \
-        >"$work/ours$fam.jsonl" 2>"$work/ours$fam.err" &
+    target=$(netlab_target_ip t "$fam") flag=()
+    [ "$fam" = 6 ] && flag=(-6)
+    netlab_exec_scanner "$prefix" /usr/bin/time -v -o "$work/ours$fam.time" timeout 300 \
+        "$bin" "${flag[@]}" -sS -sU -sV -Pn -n -p "$ports" -oX "$work/ours$fam.xml" \
+        -oN "$work/ours$fam.nmap" -oJ "$work/ours$fam.jsonl" "$target" \
+        >"$work/ours$fam.table" 2>"$work/ours$fam.err" &
     pids+=($!)
-    testnet_exec_scanner "$prefix" timeout 250 nmap "${flag[@]}" -sV -sS -sU -Pn -n -p "$nmap_ports" \
-        -oX "$work/nmap$fam.xml" "$target" >"$work/nmap$fam.out" 2>&1 &
+    netlab_exec_scanner "$prefix" /usr/bin/time -v -o "$work/nmap$fam.time" timeout 300 \
+        nmap "${flag[@]}" -sS -sU -sV -Pn -n -p "$ports" -oX "$work/nmap$fam.xml" "$target" \
+        >"$work/nmap$fam.out" 2>&1 &
     pids+=($!)
 done
 rc=0
 for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
-echo "== both scanners done in $(( $(date +%s) - t0 )) s"
+echo "== all four scans done in $(( $(date +%s) - t0 )) s"
 if [ "$rc" != 0 ]; then
-    for f in "$work"/ours*.err "$work"/nmap*.out; do echo "--- $f"; cat "$f"; done
+    for f in "$work"/ours*.err "$work"/nmap*.out; do echo "--- $f"; tail -n 30 "$f"; done
     die "a scanner failed or ran out of time"
 fi
 
 # ---- compare ----------------------------------------------------------------------
 
-# Both as lines "port/proto<TAB>name<TAB>product<TAB>version<TAB>extrainfo<TAB>tunnel";
-# a port nmap names only from its table (method "table") counts as unidentified.
-read_nmap() {
-    python3 - "$1" <<'EOF'
-import sys, xml.etree.ElementTree as ET
-for port in ET.parse(sys.argv[1]).iter("port"):
-    s = port.find("service")
-    f = dict(name="", product="", version="", extrainfo="", tunnel="")
-    if s is not None and s.get("method") == "probed":
-        f = {k: s.get(k) or "" for k in f}
-    print("\t".join([f'{port.get("portid")}/{port.get("protocol")}', f["name"], f["product"],
-                     f["version"], f["extrainfo"], f["tunnel"]]))
-EOF
-}
-read_ours() {
-    jq -r '[ "\(.port)/\(.protocol)", .name, .product, .version, .extrainfo, .tunnel ] | @tsv' "$1"
-}
-
 fail=0
 problem() { echo "FAIL: $*"; fail=1; }
+
+# One line per port: "port/proto<TAB>state<TAB>name<TAB>product<TAB>version<TAB>
+# extrainfo<TAB>ostype<TAB>tunnel<TAB>method".
+read_xml() {
+    python3 - "$1" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+fields = ("name", "product", "version", "extrainfo", "ostype", "tunnel", "method")
+for port in ET.parse(sys.argv[1]).iter("port"):
+    s = port.find("service")
+    st = port.find("state")
+    vals = [(s.get(k) or "") if s is not None else "" for k in fields]
+    print("\t".join([f'{port.get("portid")}/{port.get("protocol")}', st.get("state")] + vals))
+EOF
+}
+wall() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$1"; }
+rss_kib() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
+
 for fam in 4 6; do
+    xmllint --noout --dtdvalid "$DTD" "$work/ours$fam.xml" 2>"$work/xmllint$fam.txt" ||
+        { problem "IPv$fam: scanfw's XML is not valid against nmap.dtd"; cat "$work/xmllint$fam.txt"; }
+    ndiff "$work/nmap$fam.xml" "$work/ours$fam.xml" >"$work/ndiff$fam.txt" || true
+    if grep -Eq '^[-+ ]?[0-9]+/(tcp|udp) |^[-+]Not shown' "$work/ndiff$fam.txt"; then
+        problem "IPv$fam: ndiff nmap.xml scanfw.xml shows port differences:"; cat "$work/ndiff$fam.txt"
+    fi
     declare -A N=() O=()
-    while IFS=$'\t' read -r key rest; do N[$key]=$rest; done < <(read_nmap "$work/nmap$fam.xml")
-    while IFS=$'\t' read -r key rest; do O[$key]=$rest; done < <(read_ours "$work/ours$fam.jsonl")
+    while IFS=$'\t' read -r key rest; do N[$key]=$rest; done < <(read_xml "$work/nmap$fam.xml")
+    while IFS=$'\t' read -r key rest; do O[$key]=$rest; done < <(read_xml "$work/ours$fam.xml")
     echo
-    echo "IPv$fam  (fields: name | product | version | extrainfo | tunnel)"
-    printf '%-4s %-10s %-10s %-62s %s\n' "" PORT DAEMON "nmap -sV" "scanfw services"
-    for key in $(printf '%s\n' "${!DAEMON[@]}" | sort -t/ -k2,2 -k1n); do
+    echo "IPv$fam  (state | name | product | version | extrainfo | ostype | tunnel | method)"
+    printf '%-4s %-10s %-9s %s\n' "" PORT ROLE "nmap -sV / scanfw -sV"
+    for key in $(printf '%s\n' "${!ROLE[@]}" | sort -t/ -k2,2 -k1n); do
         n=${N[$key]-MISSING} o=${O[$key]-MISSING}
         verdict=ok
-        [ "$n" = "$o" ] || { verdict=FAIL; problem "IPv$fam $key: nmap says '${n//$'\t'/ | }', we say '${o//$'\t'/ | }'"; }
+        [ "$n" = "$o" ] || { verdict=FAIL; problem "IPv$fam $key: nmap '${n//$'\t'/ | }', scanfw '${o//$'\t'/ | }'"; }
         # A tab is blank to read, which would merge empty fields: split on \x1f.
-        IFS=$'\x1f' read -r oname oproduct _ _ otunnel <<<"${o//$'\t'/$'\x1f'}"
+        IFS=$'\x1f' read -r _ oname oproduct _ _ _ otunnel _ <<<"${o//$'\t'/$'\x1f'}"
         if [ -n "${MUST_NAME[$key]+x}" ] && [ "$oname" != "${MUST_NAME[$key]}" ]; then
             verdict=FAIL; problem "IPv$fam $key: name '$oname', expected '${MUST_NAME[$key]}'"
         fi
@@ -269,15 +159,39 @@ for fam in 4 6; do
         if [ -n "${MUST_TUNNEL[$key]+x}" ] && [ "$otunnel" != "${MUST_TUNNEL[$key]}" ]; then
             verdict=FAIL; problem "IPv$fam $key: tunnel '$otunnel', expected '${MUST_TUNNEL[$key]}'"
         fi
-        printf '%-4s %-10s %-10s %-62s %s\n' "$verdict" "$key" "${DAEMON[$key]}" "${n//$'\t'/ | }" "${o//$'\t'/ | }"
+        printf '%-4s %-10s %-9s %s\n' "$verdict" "$key" "${ROLE[$key]}" "${n//$'\t'/ | }"
+        [ "$verdict" = ok ] || printf '%-4s %-10s %-9s %s\n' "" "" "scanfw:" "${o//$'\t'/ | }"
     done
     unset N O
+
+    # -oJ: the service fields on every open port's line.
+    jq -e 'select(.type != "summary" and (.state == "open")) | has("service") and has("product") and
+           has("version") and has("extrainfo") and has("tunnel") and has("cpe")' "$work/ours$fam.jsonl" \
+        >"$work/jq$fam.txt" 2>&1 || true
+    grep -qx false "$work/jq$fam.txt" && problem "IPv$fam: an open port's JSON line lacks a service field"
+    grep -qx true "$work/jq$fam.txt" || { problem "IPv$fam: no open port in the JSON lines"; cat "$work/jq$fam.txt"; }
+
+    # No raw control bytes (40004's escapes) in what a terminal shows.
+    for f in "$work/ours$fam.table" "$work/ours$fam.nmap"; do
+        if LC_ALL=C grep -nP '[\x00-\x08\x0b-\x1f\x7f]' "$f" >"$work/ctl.txt"; then
+            problem "IPv$fam: control bytes in $(basename "$f"):"; cat -v "$work/ctl.txt"
+        fi
+    done
+    grep -q VERSION "$work/ours$fam.table" || problem "IPv$fam: the table has no VERSION column"
+
+    # Bounded time and memory, whatever the hostile ports do.
+    ours_t=$(wall "$work/ours$fam.time") nmap_t=$(wall "$work/nmap$fam.time") rss=$(rss_kib "$work/ours$fam.time")
+    echo "IPv$fam: scanfw ${ours_t} s, peak RSS $(( rss / 1024 )) MiB; nmap ${nmap_t} s"
+    awk -v a="$ours_t" -v b="$nmap_t" 'BEGIN { exit !(a <= b * 1.1 + 2) }' ||
+        problem "IPv$fam: scanfw took ${ours_t} s, nmap ${nmap_t} s"
+    [ "$rss" -lt $(( 256 * 1024 )) ] || problem "IPv$fam: scanfw's peak RSS is $(( rss / 1024 )) MiB"
 done
 
 if [ "$fail" = 0 ]; then
     echo "== services: PASS"
 else
-    echo "--- our stderr (IPv4):"; tail -n 20 "$work/ours4.err"
+    echo "--- scanfw's table (IPv4):"; cat -v "$work/ours4.table"
+    echo "--- scanfw's stderr (IPv4):"; tail -n 20 "$work/ours4.err"
     echo "== services: FAIL"
 fi
 exit "$fail"

@@ -13,6 +13,8 @@
 #          into a drop-everything target, and how close scanfw gets
 #   S4L    (extra) S4 with the target's ICMP rate limits at Linux's defaults
 #          (S4L_ICMP=freebsd|solaris|global200|global: another limiter, see tests/lib/netlab.sh)
+#   V1     (extra, issue 15) -sV on 32 addresses x real daemons, scanfw vs nmap -sV -T4
+#          (bench/v1.sh; its figures go to $BENCH_OUT/V1.summary.txt, not the summary)
 #
 # Environment:
 #   SCANFW=PATH         scanfw binary (default build/bin/scanfw)
@@ -36,12 +38,12 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 cd "$REPO"
 
-case "${1:-}" in -h | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h | --help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 scenarios=("$@")
 [ "${#scenarios[@]}" -eq 0 ] && scenarios=(S1 S2 S3 S4 S5 LIMIT)
 for s in "${scenarios[@]}"; do
-    case $s in S1 | S2 | S3 | S4 | S4L | S5 | LIMIT) ;; *) echo "unknown scenario '$s'" >&2; exit 2 ;; esac
+    case $s in S1 | S2 | S3 | S4 | S4L | S5 | LIMIT | V1) ;; *) echo "unknown scenario '$s'" >&2; exit 2 ;; esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh needs root (namespaces, raw sockets)" >&2; exit 1; }
 
@@ -75,9 +77,9 @@ bench_check_scanfw
 cat "$BENCH_OUT/machine.txt" >&2
 
 # ---- the scenarios -----------------------------------------------------------
-declare -A script=([S1]=s1.sh [S2]=s2.sh [S3]=s3.sh [S4]=s4.sh [S4L]=s4.sh [S5]=s5.sh [LIMIT]=limit.sh)
+declare -A script=([S1]=s1.sh [S2]=s2.sh [S3]=s3.sh [S4]=s4.sh [S4L]=s4.sh [S5]=s5.sh [LIMIT]=limit.sh [V1]=v1.sh)
 declare -A cap=([S1]=300 [S2]=300 [S3]=$((${NMAP_S3_CAP:-180} + 300)) [S4]=600 [S4L]=600
-    [S5]=$((2 * ${S5_CAP:-420} + 300)) [LIMIT]=300)
+    [S5]=$((2 * ${S5_CAP:-420} + 300)) [LIMIT]=300 [V1]=$((2 * ${V1_RUNS:-1} * 900 + 120)))
 
 child=
 trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 130' INT TERM

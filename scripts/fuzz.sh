@@ -4,7 +4,7 @@
 # leak, a sanitizer report or a timeout; the input that did it is kept in
 # build-fuzz/artifacts/ (reproduce with: build-fuzz/fuzz/fuzz_NAME FILE).
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: reply profile ports targets
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      TARGET: reply profile ports targets service_db
 #
 # Seeds come from fuzz/corpus/<target>/ (never written to); what the fuzzers learn
 # goes to build-fuzz/corpus/<target>/ and is reused by the next run. Targets run
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -gt 0 ] || { echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2; }
 shift || true
-all_targets=(reply profile ports targets)
+all_targets=(reply profile ports targets service_db)
 targets=("${@:-${all_targets[@]}}")
 for t in "${targets[@]}"; do
     [[ " ${all_targets[*]} " == *" $t "* ]] || { echo "fuzz.sh: unknown target '$t' (${all_targets[*]})" >&2; exit 2; }

@@ -28,6 +28,8 @@ packages=(
   bash-completion zsh                       # completion tests
   slurm-wlm munge                           # deploy/slurm: the one-node cluster test (tests/integration/slurm.sh)
   python3-yaml                              # tests/integration/kubernetes.sh reads the manifests
+  libpcre2-dev libssl-dev                   # service detection (-sV): nmap-service-probes patterns, TLS tunnels
+  openssh-server nginx-light dnsmasq vsftpd openssl  # real daemons for tests/integration/services.sh
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -35,9 +37,10 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  # Installing munge and slurm-wlm would start their services; the tests start their
-  # own daemons, so keep the packages from starting anything (policy-rc.d exiting
-  # 101), unless the machine already has such a policy.
+  # Installing munge, slurm-wlm, openssh-server, nginx, dnsmasq and vsftpd would start
+  # their services; the tests start their own daemons, with their own configuration,
+  # so keep the packages from starting anything (policy-rc.d exiting 101), unless the
+  # machine already has such a policy.
   own_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d

@@ -2,7 +2,8 @@
 // itself.
 //   request (cli/)  -> targets (targets/) -> privileges opened, then dropped (system/)
 //   -> techniques loaded (plugin/) -> the pipeline (pipeline/): per chunk of targets,
-//   discovery (discovery/) and the port scan (portscan/) in one engine (engine/)
+//   discovery (discovery/) and the port scan (portscan/) in one engine (engine/), and
+//   with -sV service detection (servicescan/, services/) of each open port
 //   -> outputs (output/)
 // `scanfw merge` reads shards' records into the outputs (output/merge).
 // Exit 0 done, 1 runtime failure, 2 bad usage or input, 130 interrupted.
@@ -27,6 +28,7 @@
 #include "pipeline/pipeline.hpp"
 #include "plugin/listing.hpp"
 #include "portscan/done_items.hpp"
+#include "servicescan/service_scan.hpp"
 #include "system/interrupt.hpp"
 #include "system/privileges.hpp"
 #include "targets/target_source.hpp"
@@ -108,6 +110,16 @@ int scan(CliOptions opts) {
     for (const Job& j : jobs)
         if (!j.connect && !raw) throw RuntimeError(raw_error);
 
+    // -sV: nmap's probe database, read (as the user, privileges gone) and checked
+    // before anything is sent.
+    const bool service_detection = cfg.service.value_or(false) && !port_requests.empty();
+    std::optional<services::ProbeDb> probe_db;
+    std::optional<services::ServiceProber> prober;
+    if (service_detection) {
+        probe_db.emplace(load_service_db(cfg.service_db));
+        prober.emplace(*probe_db, services::ProberOptions{.intensity = cfg.version_intensity.value_or(7)});
+    }
+
     Routes routes;
     if (cfg.discovery) check_link_targets(plan, targets, routes);
     report_unrouted(targets, routes);
@@ -128,18 +140,21 @@ int scan(CliOptions opts) {
     info.shard = shard.index;
     info.shards = shard.count;
     info.shard_unit = plan.host_jobs.empty() ? "pair" : "host";
-    info.service_detection = cfg.service.value_or(false);
+    info.service_detection = service_detection;
     info.verbosity = opts.verbosity;
     if (resumed) check_resumable(*opts.resume, resumed->info, info);
     if (opts.dry_run) {
         std::vector<std::string> techniques;
         for (const auto& t : info.techniques) techniques.push_back(t.name);
-        fmt::print("scanfw would scan {} address{}{} with {}; host discovery: {}; {} probes a second at most; {}\n",
+        fmt::print("scanfw would scan {} address{}{} with {}; host discovery: {}; {}{} probes a second at most; {}\n",
                    total_hosts, total_hosts == 1 ? "" : "es",
                    shard.whole() ? "" : fmt::format(" (shard {}/{} of them)", shard.index, shard.count),
                    techniques.empty() ? "no port technique" : fmt::format("{}", fmt::join(techniques, ", ")),
-                   info.discovery.empty() ? "none" : fmt::format("{}", fmt::join(info.discovery, ", ")), timing.rate,
-                   raw ? "raw sockets can be opened" : "no raw sockets (connect() only)");
+                   info.discovery.empty() ? "none" : fmt::format("{}", fmt::join(info.discovery, ", ")),
+                   prober ? fmt::format("service detection at intensity {} ({} probes from {}); ",
+                                        prober->options().intensity, probe_db->probes().size(), probe_db->source())
+                          : "",
+                   timing.rate, raw ? "raw sockets can be opened" : "no raw sockets (connect() only)");
         return kExitOk;
     }
 
@@ -176,7 +191,7 @@ int scan(CliOptions opts) {
     for (const Job& j : jobs)
         io_of_job.push_back(j.connect ? static_cast<ProbeIo*>(&connect_io) : packet_io ? &*packet_io : nullptr);
     Pipeline pipeline({plan, io_of_job, sources, routes, timing, shard, cfg.seed ? seed_key(*cfg.seed) : random_key(),
-                       done, progress},
+                       done, progress, prober ? &*prober : nullptr},
                       outputs);
     pipeline.run(targets);
 

@@ -7,11 +7,12 @@ namespace scanfw {
 
 namespace {
 
-// A field of a grepable port entry: '/' and ',' would end it early.
+// A field of a grepable port entry: a '/' would end it early, so it becomes '|', as
+// nmap does (nmap leaves commas alone, and so does this).
 std::string grep_field(std::string_view text) {
     std::string out = printable(text);
     for (char& c : out)
-        if (c == '/' || c == ',') c = '|';
+        if (c == '/') c = '|';
     return out;
 }
 
@@ -45,10 +46,10 @@ private:
             if (r.scanned == 0) continue;
             std::string ports;
             for (const Result* p : r.ports) {
-                std::string service = p->service && !p->service->name.empty()
-                                          ? (p->service->tunnel.empty() ? "" : p->service->tunnel + "|") +
-                                                grep_field(p->service->name)
-                                          : service_name(p->port, p->protocol).value_or("");
+                // nmap's name as in normal output ("ssl|http", "http-alt?"), empty when
+                // nothing names the port.
+                const bool named = (p->service && !p->service->name.empty()) || service_name(p->port, p->protocol);
+                const std::string service = named ? grep_field(service_column(*p, info().service_detection)) : "";
                 const std::string version = p->service ? grep_field(version_text(*p->service)) : "";
                 ports += fmt::format("{}{}/{}/{}//{}//{}/", ports.empty() ? "" : ", ", p->port, state_name(p->state),
                                      protocol_name(p->protocol), service, version);

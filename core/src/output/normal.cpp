@@ -1,5 +1,7 @@
 // -oN: nmap's normal output, a PORT STATE SERVICE [VERSION] [REASON] table per host.
-#include <set>
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -59,26 +61,30 @@ private:
         for (const Result* p : r.ports) {
             rows.push_back({p->protocol == Protocol::Ip ? fmt::format("{}", p->port)
                                                         : fmt::format("{}/{}", p->port, protocol_name(p->protocol)),
-                             std::string(state_name(p->state)), service_column(*p)});
+                             std::string(state_name(p->state)), service_column(*p, versions)});
             if (reason) rows.back().push_back(p->ttl ? fmt::format("{} ttl {}", p->reason, p->ttl) : std::string(p->reason));
             if (versions) rows.back().push_back(p->service ? version_text(*p->service) : "");
         }
         fmt::print(out, "{}", align_columns(rows));
     }
 
-    // nmap's "Service Info: Host: ...; OS: ...; CPE: ..." line after the ports.
+    // nmap's "Service Info: Host: ...; OS: ...; CPE: ..." line after the ports: each
+    // value once, in the order of the ports that first give it, as nmap lists them.
     static void write_service_info(std::FILE* out, const HostReport& r) {
-        std::set<std::string> hosts, oses, devices, cpes;
+        std::vector<std::string> hosts, oses, devices, cpes;
+        auto insert = [](std::vector<std::string>& v, std::string text) {
+            if (std::find(v.begin(), v.end(), text) == v.end()) v.push_back(std::move(text));
+        };
         for (const Result* p : r.ports) {
             if (!p->service) continue;
-            if (!p->service->hostname.empty()) hosts.insert(printable(p->service->hostname));
-            if (!p->service->ostype.empty()) oses.insert(printable(p->service->ostype));
-            if (!p->service->devicetype.empty()) devices.insert(printable(p->service->devicetype));
+            if (!p->service->hostname.empty()) insert(hosts, printable(p->service->hostname));
+            if (!p->service->ostype.empty()) insert(oses, printable(p->service->ostype));
+            if (!p->service->devicetype.empty()) insert(devices, printable(p->service->devicetype));
             for (const auto& c : p->service->cpe)
-                if (c.rfind("cpe:/o", 0) == 0) cpes.insert(printable(c));
+                if (c.rfind("cpe:/o", 0) == 0) insert(cpes, printable(c));
         }
         std::string parts;
-        auto add = [&](const char* one, const char* many, const std::set<std::string>& v) {
+        auto add = [&](const char* one, const char* many, const std::vector<std::string>& v) {
             if (v.empty()) return;
             parts += fmt::format("{}{}: {}", parts.empty() ? "" : "; ", v.size() == 1 ? one : many, fmt::join(v, ", "));
         };

@@ -38,10 +38,13 @@ std::optional<std::string> service_name(std::uint16_t port, Protocol proto) {
     return std::string(*name);
 }
 
-std::string service_column(const Result& r) {
-    if (r.service && !r.service->name.empty())
-        return (r.service->tunnel.empty() ? "" : r.service->tunnel + "/") + printable(r.service->name);
-    return service_name(r.port, r.protocol).value_or("unknown");
+std::string service_column(const Result& r, bool version_scan) {
+    const std::string tunnel = r.service && !r.service->tunnel.empty() ? printable(r.service->tunnel) + "/" : "";
+    const std::string name = r.service && !r.service->name.empty() ? printable(r.service->name)
+                                                                   : service_name(r.port, r.protocol).value_or("");
+    if (name.empty() || name == "unknown") return tunnel + "unknown";
+    const bool unsure = version_scan && r.state == State::Open && (!r.service || r.service->conf <= 5);
+    return tunnel + name + (unsure ? "?" : "");
 }
 
 std::string version_text(const ServiceInfo& s) {
@@ -161,12 +164,15 @@ std::string align_columns(const std::vector<std::vector<std::string>>& rows) {
         for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
     }
     // Cells are ASCII (states, reasons, service and technique names): padded by bytes.
+    // A row whose last cells are empty (no VERSION) ends at its last text, as nmap's.
     std::string out;
     for (const auto& row : rows) {
+        const std::size_t start = out.size();
         for (std::size_t i = 0; i < row.size(); ++i) {
             out += row[i];
             if (i + 1 < row.size()) out.append(width[i] - row[i].size() + 1, ' ');
         }
+        while (out.size() > start && out.back() == ' ') out.pop_back();
         out += '\n';
     }
     return out;

@@ -78,8 +78,10 @@ bool possibly_open(State s);
 bool ignored_state(State s, std::size_t ports_in_state, bool open_only);
 // A port's service name (nmap-services, else /etc/services), or an IP protocol's.
 std::optional<std::string> service_name(std::uint16_t port, Protocol proto);
-// What the service column shows: -sV's finding ("ssl/http"), else the table's name.
-std::string service_column(const Result& r);
+// What the service column shows, as nmap's normal output (Port::getNmapServiceName):
+// -sV's finding ("ssl/http"), else the table's name; with -sV (`version_scan`) an open
+// port named only by the table gets a "?" ("http-alt?"); no name at all is "unknown".
+std::string service_column(const Result& r, bool version_scan = false);
 // -sV's VERSION column: product, version and extrainfo as nmap joins them.
 std::string version_text(const ServiceInfo& s);
 

@@ -160,10 +160,10 @@ private:
                 std::vector<std::string> line{protocol == Protocol::Ip ? fmt::format("{}/ip", port)
                                                                        : fmt::format("{}/{}", port, protocol_name(protocol))};
                 if (n == 1) {
-                    line.insert(line.end(), {std::string(state_name(first->state)), service_column(*with_service),
+                    line.insert(line.end(), {std::string(state_name(first->state)), service_column(*with_service, versions),
                                              std::string(first->reason)});
                 } else {
-                    line.push_back(service_column(*with_service));
+                    line.push_back(service_column(*with_service, versions));
                     for (std::size_t t = 0; t < n; ++t) {
                         const Result* c = (*cells)[t];
                         if (!c) line.emplace_back("-");

@@ -1,12 +1,14 @@
 #include "pipeline/pipeline.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <spdlog/spdlog.h>
 
 #include "discovery/discovery.hpp"
 #include "portscan/port_scan.hpp"
+#include "servicescan/service_scan.hpp"
 #include "system/interrupt.hpp"
 
 namespace scanfw {
@@ -49,17 +51,61 @@ private:
     const PairOrder::Skip& skip_;
 };
 
+// No new items while service detection has a full backlog (bounded memory); the
+// prober gets a moment meanwhile, as the engine may not wait while it has nothing.
+class Throttled final : public ItemSource {
+public:
+    Throttled(ItemSource& inner, ServiceScan* services) : inner_(inner), services_(services) {}
+    bool next(Item& out) override {
+        if (services_ && services_->backlogged()) {
+            services_->step(std::chrono::milliseconds(1));
+            if (services_->backlogged()) return false;
+        }
+        return inner_.next(out);
+    }
+    bool finished() const override { return inner_.finished(); }
+    std::uint64_t position() const override { return inner_.position(); }
+    std::uint64_t total() const override { return inner_.total(); }
+
+private:
+    ItemSource& inner_;
+    ServiceScan* services_;
+};
+
+// Whether two port techniques share a protocol (syn and connect): then each port they
+// both find open is identified once.
+bool shared_ports(const Jobs& plan) {
+    for (std::size_t i = 0; i < plan.port_jobs.size(); ++i)
+        for (std::size_t j = i + 1; j < plan.port_jobs.size(); ++j)
+            if (plan.jobs[plan.port_jobs[i]].info().protocol == plan.jobs[plan.port_jobs[j]].info().protocol)
+                return true;
+    return false;
+}
+
 }  // namespace
 
 void Pipeline::run(TargetSource& targets) {
+    // Service detection outlives the chunks: ports found in one are still being
+    // identified while the next is scanned.
+    std::optional<ServiceScan> services;
+    if (s_.prober && !s_.plan.port_jobs.empty()) services.emplace(*s_.prober, out_, shared_ports(s_.plan));
+    services_ = services ? &*services : nullptr;
     TargetSet chunk;
     std::uint64_t chunk_no = 0;
     while (!stop_requested() && targets.next(chunk)) run_chunk(chunk, chunk_no++);
+    if (services) {
+        services->finish(s_.progress);
+        dropped_ = services->dropped();
+        spdlog::info("service detection: {} of {} port(s) identified", services->identified(), services->probed());
+    }
+    services_ = nullptr;
 }
+
+Waiter Pipeline::waiter() { return services_ ? services_->waiter(time_) : poll_waiter(time_); }
 
 void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
     const std::vector<Job>& jobs = s_.plan.jobs;
-    Counter counter(out_, s_.progress, results_);
+    Counter counter(services_ ? static_cast<ResultSink&>(*services_) : out_, s_.progress, results_);
     // What the engine learns of each host lives as long as the chunk it is in.
     Knowledge knowledge(s_.timing);
     const SipKey key = order_key(s_.seed, chunk_no);
@@ -72,8 +118,9 @@ void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
         // -Pn: every target is up; shards split the (host, port) pairs.
         PairOrder order(chunk, jobs, s_.plan.port_jobs, key, s_.shard, ShardUnit::Pair, skip_port);
         PortScan port_scan(jobs, counter, s_.routes, true, names);
-        Scheduler scheduler(jobs, s_.io_of_job, order, s_.sources, knowledge, s_.timing, port_scan, time_,
-                            poll_waiter(time_), &s_.progress);
+        Throttled throttled(order, services_);
+        Scheduler scheduler(jobs, s_.io_of_job, throttled, s_.sources, knowledge, s_.timing, port_scan, time_,
+                            waiter(), &s_.progress);
         scheduler.run();
         items_total_ += order.total() / s_.shard.count;
         items_done_ += std::min(order.position(), order.total()) / s_.shard.count;
@@ -108,8 +155,9 @@ void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
         PortScan port_scan(jobs, counter, s_.routes, false, names);
         SplitSink sink(discovery, port_scan);
         Filtered filtered(items, skip_port);
-        Scheduler scheduler(jobs, s_.io_of_job, filtered, s_.sources, knowledge, s_.timing, sink, time_,
-                            poll_waiter(time_), &s_.progress);
+        Throttled throttled(filtered, services_);
+        Scheduler scheduler(jobs, s_.io_of_job, throttled, s_.sources, knowledge, s_.timing, sink, time_, waiter(),
+                            &s_.progress);
         scheduler_ptr = &scheduler;
         scheduler.run();
         items_total_ += discovery_order.total() / s_.shard.count;

@@ -1,7 +1,8 @@
 // The phases of a scan for each chunk of targets, in one engine: host discovery
-// (discovery/), each host found up handed at once to the port scan (portscan/), and
-// every verdict on to the outputs. main.cpp builds what the pipeline needs; the
-// pipeline knows no command line and no output format.
+// (discovery/), each host found up handed at once to the port scan (portscan/), with
+// -sV each open port handed at once to service detection (servicescan/), and every
+// result on to the outputs. main.cpp builds what the pipeline needs; the pipeline
+// knows no command line and no output format.
 #pragma once
 
 #include <cstdint>
@@ -17,10 +18,13 @@
 #include "net/routes.hpp"
 #include "output/outputs.hpp"
 #include "portscan/done_items.hpp"
+#include "services/prober.hpp"
 #include "system/progress.hpp"
 #include "targets/target_source.hpp"
 
 namespace scanfw {
+
+class ServiceScan;
 
 class Pipeline {
 public:
@@ -34,13 +38,15 @@ public:
         SipKey seed;
         const DoneItems& done;  // --resume: items the record holds already
         Progress& progress;
+        const services::ServiceProber* prober = nullptr;  // -sV
     };
     Pipeline(Setup setup, ResultSink& out) : s_(std::move(setup)), out_(out) {}
 
     // Every chunk of `targets`, until they are done or a stop is asked for.
     void run(TargetSource& targets);
 
-    std::uint64_t results() const { return results_; }
+    // Results written (a port still being identified when a stop came is not).
+    std::uint64_t results() const { return results_ - dropped_; }
     // The share of the scan's items handed out, for an interrupted scan's summary.
     double done_share() const {
         return items_total_ ? static_cast<double>(items_done_) / static_cast<double>(items_total_) : 1;
@@ -49,11 +55,13 @@ public:
 
 private:
     void run_chunk(const TargetSet& chunk, std::uint64_t chunk_no);
+    Waiter waiter();
 
     Setup s_;
     ResultSink& out_;
+    ServiceScan* services_ = nullptr;  // during run(), with -sV
     RealTime time_;
-    std::uint64_t results_ = 0, items_total_ = 0, items_done_ = 0;
+    std::uint64_t results_ = 0, dropped_ = 0, items_total_ = 0, items_done_ = 0;
     std::vector<LimitedHost> limited_;
 };
 

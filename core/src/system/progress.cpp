@@ -65,6 +65,14 @@ void Progress::update(std::uint64_t done, std::uint64_t total, std::uint64_t pro
     shown_ = true;
 }
 
+void Progress::show(std::string_view text) {
+    if (!due()) return;
+    last_ = Clock::now();
+    fmt::print(stderr, "\r\033[K{}", text);
+    std::fflush(stderr);
+    shown_ = true;
+}
+
 void Progress::finish() {
     if (!shown_) return;
     fmt::print(stderr, "\r\033[K");

@@ -28,6 +28,8 @@ public:
     };
     void update(std::uint64_t done, std::uint64_t total, std::uint64_t probes, std::uint64_t answers, const Waits& w);
     void found_open() { ++open_; }
+    // A line of a phase after the engine's (service detection), when due().
+    void show(std::string_view text);
     void finish();  // clears the line
 
     // The line itself, for tests.

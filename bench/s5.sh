@@ -93,7 +93,7 @@ if [ -n "$MERGE_NET" ]; then
     bench_run_sh S5 scanfw "merge$bits" "$CAP16" scanfw-jsonl "$out" "flags=merge of $n shards" "hosts=$MERGE_NET" -- \
         "$SCANFW merge -v -oX $BENCH_OUT/out/S5.merge$bits.xml -oJ /dev/fd/3 ${shards[*]} 3>&1 \
 >$BENCH_OUT/out/S5.merge$bits.txt | grep -F ${OPEN_LINES[*]@Q} >$out"
-    # What the merge wrote, for the log; the shards take 1.8 GB: gone.
+    # What the merge wrote, for the log; the shards (about 2 GB of records) go.
     bench_log "merge$bits: $(grep -c '^scanfw scan report' "$BENCH_OUT/out/S5.merge$bits.txt" || true) hosts in the table; $(tail -n 1 "$BENCH_OUT/out/S5.merge$bits.txt")"
     rm -f "${shards[@]}"
 fi

@@ -24,6 +24,9 @@ case $SCANFW in /*) ;; *) SCANFW=$(pwd)/$SCANFW ;; esac
 BENCH_OUT=${BENCH_OUT:-$(mktemp -d /tmp/scanfw-bench.XXXXXX)}
 mkdir -p "$BENCH_OUT/records" "$BENCH_OUT/logs" "$BENCH_OUT/out"
 BENCH_PY=${BENCH_PY:-python3}
+# Every measured run holds this lock (flock(1)): benchmarks of other checkouts on the
+# same machine wait for each other instead of sharing its cores.
+BENCH_LOCK=${BENCH_LOCK:-/tmp/scanfw-bench.lock}
 
 SCANNER_IP=198.18.0.1
 TARGET_IP=198.18.0.2
@@ -170,7 +173,8 @@ while time.monotonic() < end:
 
 # bench_run SCEN TOOL LABEL TIMEOUT FMT OUT [KEY=VALUE...] -- CMD...
 # Runs CMD in the scanner namespace under `timeout` and /usr/bin/time -v (wall
-# time and peak RSS of the tool and its children), stdout and stderr to a log, and
+# time and peak RSS of the tool and its children), holding $BENCH_LOCK while it
+# runs, stdout and stderr to a log, and
 # writes a record for report.py. FMT says how to read OUT (scanfw-jsonl, nmap-xml,
 # masscan-list, zmap-csv); KEY=VALUE pairs go into the record (group=, port=,
 # rate=, note=).
@@ -188,7 +192,9 @@ bench_run() {
     local w0=
     [ -n "${WIRE_TABLE:-}" ] && w0=$(bench_nft_counters netdev "$WIRE_TABLE" "$NS_S")
     t0=$(date +%s.%N)
-    ip netns exec "$NS_S" /usr/bin/time -v -o "$tf" timeout -k 5 "$tmo" "$@" >"$log" 2>&1 </dev/null || rc=$?
+    # One measured run at a time on this machine, whoever runs it (other sessions too).
+    flock "$BENCH_LOCK" ip netns exec "$NS_S" /usr/bin/time -v -o "$tf" timeout -k 5 "$tmo" "$@" \
+        >"$log" 2>&1 </dev/null || rc=$?
     t1=$(date +%s.%N)
     [ -n "${WIRE_TABLE:-}" ] && extra+=("wire=$(bench_nft_counters netdev "$WIRE_TABLE" "$NS_S" | bench_json_delta "$w0")")
     "$BENCH_PY" "$BENCH_DIR/report.py" record --out-dir "$BENCH_OUT" --scenario "$scen" --tool "$tool" \

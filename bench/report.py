@@ -400,7 +400,7 @@ def ratio_line(name, a, b):
     return f"- scanfw / {name}: {a['wall_s'] / b['wall_s']:.3f}{capped}"
 
 
-def goal_checks(sc_name, sf, nmap, masscan):
+def goal_checks(sc_name, sf, nmap, masscan, rows=None):
     """[(goal, ok, why)] for one scanfw run; ok is None when it cannot be decided."""
     v = []
     if sc_name == "S1" and nmap:
@@ -434,9 +434,17 @@ def goal_checks(sc_name, sf, nmap, masscan):
         v.append(("time <= 0.1 x nmap", sf["wall_s"] <= lim and not sf["timed_out"],
                   f"{sf['wall_s']:.2f} s vs limit {lim:.2f} s"))
         v.append(("states identical to nmap", sf.get("states_vs_nmap") == "identical", sf.get("states_vs_nmap")))
-    if sc_name == "S5" and sf["label"].startswith("stream"):
+    # S5: every run of the whole port range within 64 MiB (streamed, the table on stdout,
+    # the merge of shards), and the /16's table within 1.5 x the /20's.
+    if sc_name == "S5" and sf["label"].startswith(("stream", "table", "merge")) and "few-ports" not in sf["label"]:
         v.append(("peak RSS <= 64 MiB", bool(sf["rss_kb"]) and sf["rss_kb"] <= 64 * 1024 and not sf["timed_out"],
                   f"{fmt_mib(sf['rss_kb'])} MiB" + (" (run capped)" if sf["timed_out"] else "")))
+    if sc_name == "S5" and sf["label"] == "table16":
+        t20 = next((r for r in rows or [] if r["tool"] == "scanfw" and r["label"] == "table20"), None)
+        if t20 and t20["rss_kb"] and sf["rss_kb"]:
+            lim = 1.5 * t20["rss_kb"]
+            v.append(("peak RSS <= 1.5 x table20", sf["rss_kb"] <= lim and not sf["timed_out"],
+                      f"{fmt_mib(sf['rss_kb'])} MiB vs limit {fmt_mib(lim)} MiB"))
     return v
 
 
@@ -458,7 +466,7 @@ def goals(sc_name, rows, out):
                     parts.append(f"{sf['wall_s'] / other['wall_s']:.3f} x {name}{capped}")
             if parts:
                 lines.append(f"- scanfw {sf['label']}: " + ", ".join(parts))
-        for g, ok, why in goal_checks(sc_name, sf, nmap, masscan):
+        for g, ok, why in goal_checks(sc_name, sf, nmap, masscan, rows):
             verdict.append((f"{g} [scanfw {sf['label']}]", ok, why))
     for name, ok, why in verdict:
         mark = "PASS" if ok else ("UNDECIDED" if ok is None else "FAIL")

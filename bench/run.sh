@@ -8,7 +8,8 @@
 #   S2     198.19.0.0/16 (AnyIP) x 3 ports, SYN (2 of them open everywhere)
 #   S3     S2 with 10 % of the probes dropped at random (nftables numgen)
 #   S4     UDP 1-1000 on one host, ICMP rate limit off; states compared with nmap's
-#   S5     /20 and /16 x 256 ports: scanfw's peak RSS
+#   S5     /20 and /16 x 256 ports: scanfw's peak RSS, streamed and with the table on
+#          stdout; `scanfw merge` of the /16's shards
 #   LIMIT  the most probes/s a bare sender (masscan, zmap) pushes through the veth
 #          into a drop-everything target, and how close scanfw gets
 #   S4L    (extra) S4 with the target's ICMP rate limits at Linux's defaults
@@ -25,7 +26,9 @@
 #   NMAP_S3_FROM=DIR    reuse the nmap S3 run recorded in an earlier BENCH_OUT (e.g.
 #                       one made with `NMAP_S3_CAP=900 bench/run.sh S3`) instead of
 #                       running nmap again; the summary says it was reused
-#   S5_CAP=SECS         cap on each /16 run of S5 (default 420)
+#   S5_CAP=SECS         cap on each /16 run of S5 (default 420); S5_TABLE_NETS, S5_MERGE_NET,
+#                       S5_MERGE_SHARDS: see bench/s5.sh
+#   BENCH_LOCK=FILE     each measured run holds this flock (default /tmp/scanfw-bench.lock)
 #   SCANFW_S<N>_FLAGS, NMAP_S<N>_FLAGS, MASSCAN_S<N>_RATES, ZMAP_RATE,
 #   S1_HYPERFINE_RUNS, LIMIT_SECONDS: see the scenario scripts bench/s*.sh.
 #   BENCH_NOTE=TEXT     a line for the record (e.g. which commit the binary is built from)
@@ -79,7 +82,7 @@ cat "$BENCH_OUT/machine.txt" >&2
 # ---- the scenarios -----------------------------------------------------------
 declare -A script=([S1]=s1.sh [S2]=s2.sh [S3]=s3.sh [S4]=s4.sh [S4L]=s4.sh [S5]=s5.sh [LIMIT]=limit.sh [V1]=v1.sh)
 declare -A cap=([S1]=300 [S2]=300 [S3]=$((${NMAP_S3_CAP:-180} + 300)) [S4]=600 [S4L]=600
-    [S5]=$((2 * ${S5_CAP:-420} + 300)) [LIMIT]=300 [V1]=$((2 * ${V1_RUNS:-1} * 900 + 120)))
+    [S5]=$((5 * ${S5_CAP:-420} + 300)) [LIMIT]=300 [V1]=$((2 * ${V1_RUNS:-1} * 900 + 120)))
 
 child=
 trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 130' INT TERM

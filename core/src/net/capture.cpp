@@ -109,13 +109,24 @@ void Capture::start(const std::string& filter, const Matcher& matcher) {
 
 void Capture::stop() {
     if (!running_.exchange(false)) return;
+    {
+        std::lock_guard lock(mu_);
+        taken_.notify_all();
+    }
     pcap_breakloop(pcap_);
     if (thread_.joinable()) thread_.join();
 }
 
 void Capture::loop() {
     while (running_) {
-        const int n = pcap_dispatch(pcap_, -1, &Capture::on_packet, reinterpret_cast<u_char*>(this));
+        {
+            // The engine is behind: leave the backlog in the kernel's ring until it has
+            // taken the queue (or within 20 ms, to see stop()).
+            std::unique_lock lock(mu_);
+            taken_.wait_for(lock, std::chrono::milliseconds(20), [&] { return queue_.size() < kMaxQueued || !running_; });
+            if (queue_.size() >= kMaxQueued) continue;
+        }
+        const int n = pcap_dispatch(pcap_, kPacketsPerDispatch, &Capture::on_packet, reinterpret_cast<u_char*>(this));
         if (n == PCAP_ERROR) {
             spdlog::error("packet capture failed: {}", pcap_geterr(pcap_));
             break;
@@ -182,6 +193,7 @@ void Capture::take(std::vector<Answer>& out) {
         out.insert(out.end(), queue_.begin(), queue_.end());
         queue_.clear();
     }
+    taken_.notify_one();
 }
 
 std::uint64_t Capture::packets_dropped() const {

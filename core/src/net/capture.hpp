@@ -1,11 +1,15 @@
 // Capture of answers with libpcap, on its own thread. Packets are parsed and matched to
 // the probes' tags as they arrive (statelessly); only answers to our probes are queued
-// for the engine, which an eventfd wakes.
+// for the engine, which an eventfd wakes. The queue is bounded (kMaxQueued): while the
+// engine is behind, the backlog waits in the kernel's ring, where a packet takes a
+// quarter of the room of a parsed answer, and what the ring cannot hold is counted as
+// dropped (which slows the sending), rather than growing the process without limit.
 #pragma once
 
 #include <pcap/pcap.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -52,7 +56,12 @@ private:
     std::thread thread_;
     std::atomic<bool> running_{false};
     std::atomic<std::uint64_t> seen_{0};
+    // Answers queued before the capture thread waits for the engine to take them
+    // (about 1.6 MiB; the engine's side of the swap holds as many).
+    static constexpr std::size_t kMaxQueued = 4096;
+    static constexpr int kPacketsPerDispatch = 512;  // how far a full queue may overshoot
     std::mutex mu_;
+    std::condition_variable taken_;
     std::vector<Answer> queue_;
     std::vector<Answer> scratch_;  // the capture thread's
 };

@@ -77,7 +77,9 @@ void merge_records(const MergeRequest& req) {
         spdlog::warn("{}", partial);
     }
 
-    Outputs outputs = make_outputs(req.outputs, req.display);
+    DisplayOptions display = req.display;
+    display.host_ordered_json = true;
+    Outputs outputs = make_outputs(req.outputs, display);
     outputs.count_hosts_once();
     ScanInfo info = base;
     info.shard = info.shards = 1;  // one scan again

@@ -199,12 +199,19 @@ void OutputFile::close() {
     if (failed || close_failed) throw RuntimeError(fmt::format("writing output file '{}' failed", path_));
 }
 
+// What the outputs' spool keeps in memory before it writes a sorted run to disk. It
+// adds to everything else a scan holds (the capture ring's 16 MiB, each host's round
+// trips, ...): 4 MiB keeps a /16 x 256 ports with the table on stdout within S5's
+// 64 MiB; the price is more runs to merge (about 230 of them, merged 16 at a time as
+// they come), which costs a second or two at the end.
+constexpr std::size_t kSpoolBudget = std::size_t{4} << 20;
+
 void Outputs::count_hosts_once() {
-    if (!spool_) spool_ = std::make_unique<Spool>();
+    if (!spool_) spool_ = std::make_unique<Spool>(kSpoolBudget);
 }
 
 void Outputs::add(std::unique_ptr<Output> o) {
-    if (o->wants_hosts() && !spool_) spool_ = std::make_unique<Spool>();
+    if (o->wants_hosts() && !spool_) spool_ = std::make_unique<Spool>(kSpoolBudget);
     outputs_.push_back(std::move(o));
 }
 

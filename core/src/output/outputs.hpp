@@ -68,6 +68,7 @@ struct DisplayOptions {
     bool open_only = false;    // --open: only ports that are, or may be, open
     int verbosity = 0;         // -v: hosts that are down are listed too
     std::optional<std::string> append_json;  // --resume FILE: an -oJ to FILE continues it
+    bool host_ordered_json = false;  // scanfw merge: -oJ host by host in address order, each status once
 };
 
 // The states --open keeps, as nmap does: open, open|filtered and unfiltered.

@@ -275,7 +275,18 @@ public:
     JsonLines(const std::string& path, const DisplayOptions& d)
         : file_(d.append_json == path ? without_summary(path) : path, d.append_json == path),
           open_only_(d.open_only),
-          append_(d.append_json == path) {}
+          append_(d.append_json == path),
+          host_ordered_(d.host_ordered_json) {}
+
+    // A merge of shards writes the record host by host from the spool: each host's
+    // status once (the shards of a -Pn scan each report the hosts they probed), then its
+    // results, in address order.
+    bool wants_hosts() const override { return host_ordered_; }
+    void host(const HostView& v) override {
+        if (v.status) write_host(*v.status);
+        for (const Result& r : v.results)
+            if (!open_only_ || possibly_open(r.state)) write_result(r);
+    }
 
     void begin(const ScanInfo& info) override {
         info_ = info;
@@ -285,7 +296,20 @@ public:
     }
 
     void on_host(const HostStatus& h) override {
-        if (replaying_) return;
+        if (replaying_ || host_ordered_) return;
+        write_host(h);
+    }
+
+    void on_result(const Result& r) override {
+        ++states_[r.state];
+        if (replaying_ || host_ordered_ || (open_only_ && !possibly_open(r.state))) return;
+        write_result(r);
+    }
+
+    void replaying(bool on) override { replaying_ = on; }
+
+private:
+    void write_host(const HostStatus& h) {
         std::FILE* f = file_.get();
         fmt::print(f, R"({{"type":"host","host":"{}","status":"{}","reason":{})", h.host.str(), h.up ? "up" : "down",
                    json_text(h.reason));
@@ -298,9 +322,7 @@ public:
         maybe_flush();
     }
 
-    void on_result(const Result& r) override {
-        ++states_[r.state];
-        if (replaying_ || (open_only_ && !possibly_open(r.state))) return;
+    void write_result(const Result& r) {
         std::FILE* f = file_.get();
         fmt::print(f, R"({{"host":"{}","port":{},"protocol":"{}","technique":"{}","state":"{}","reason":{})", r.host.str(),
                    r.port, protocol_name(r.protocol), r.technique, state_name(r.state), json_text(r.reason));
@@ -321,8 +343,7 @@ public:
         maybe_flush();
     }
 
-    void replaying(bool on) override { replaying_ = on; }
-
+public:
     void end(const ScanSummary& s) override {
         std::string states, limited;
         for (const auto& [state, count] : states_)
@@ -356,7 +377,7 @@ private:
         }
     }
     OutputFile file_;
-    bool open_only_, append_;
+    bool open_only_, append_, host_ordered_;
     bool replaying_ = false;
     ScanInfo info_;
     std::map<State, std::uint64_t> states_;

@@ -113,11 +113,33 @@ void decode(const std::uint8_t* r, HostView& view) {
     view.results.push_back(std::move(res));
 }
 
+// Runs merged at once (and at most this many of each level stay open).
+constexpr std::size_t kFanIn = 16;
+
+std::FILE* temporary_file() {
+    std::FILE* f = std::tmpfile();  // in TMPDIR, gone when closed
+    if (!f)
+        throw RuntimeError(fmt::format("cannot make a temporary file for the results: {} (set TMPDIR)",
+                                       std::strerror(errno)));
+    return f;
+}
+
+void write_record(std::FILE* f, const std::uint8_t* r) {
+    if (std::fwrite(r, 1, record_length(r), f) != record_length(r))
+        throw RuntimeError(fmt::format("writing the results' temporary file failed: {}", std::strerror(errno)));
+}
+
+void rewind_written(std::FILE* f) {
+    if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_SET) != 0)
+        throw RuntimeError(fmt::format("writing the results' temporary file failed: {}", std::strerror(errno)));
+}
+
 }  // namespace
 
 // A sorted run on disk, read back a record at a time.
 struct Spool::Run {
     std::FILE* file = nullptr;
+    unsigned level = 0;
     std::vector<std::uint8_t> record;
     ~Run() {
         if (file) std::fclose(file);
@@ -134,7 +156,34 @@ struct Spool::Run {
     }
 };
 
-Spool::Spool(std::size_t budget) : budget_(budget) {}
+namespace {
+// The k-way merge of sorted sources by key: `next(i)` gives source i's next record (or
+// nullptr when it has no more), `put` takes each record in order.
+template <typename Next, typename Put>
+void merge_sources(std::size_t sources, Next next, Put put) {
+    struct Head {
+        const std::uint8_t* record;
+        std::size_t source;
+    };
+    auto greater = [](const Head& a, const Head& b) { return key_less(b.record, a.record); };
+    std::priority_queue<Head, std::vector<Head>, decltype(greater)> heads(greater);
+    for (std::size_t i = 0; i < sources; ++i)
+        if (const std::uint8_t* r = next(i)) heads.push({r, i});
+    while (!heads.empty()) {
+        const Head h = heads.top();
+        heads.pop();
+        put(h.record);
+        if (const std::uint8_t* r = next(h.source)) heads.push({r, h.source});
+    }
+}
+}  // namespace
+
+// The buffer never grows past the budget and a record's worth: reserved at once, so
+// that a vector doubling its capacity never holds the old and the new copy at once.
+Spool::Spool(std::size_t budget) : budget_(budget) {
+    buf_.reserve(budget_ + (std::size_t{1} << 16));
+    offsets_.reserve(budget_ / 48 + 16);
+}
 Spool::~Spool() = default;
 
 void Spool::put_key(const IpAddress& host, std::uint8_t kind) {
@@ -202,58 +251,64 @@ void Spool::spill() {
     if (offsets_.empty()) return;
     sort_buffer();
     auto run = std::make_unique<Run>();
-    run->file = std::tmpfile();  // in TMPDIR, gone when closed
-    if (!run->file)
-        throw RuntimeError(fmt::format("cannot make a temporary file for the results: {} (set TMPDIR)",
-                                       std::strerror(errno)));
-    for (std::uint32_t off : offsets_) {
-        const std::uint8_t* r = buf_.data() + off;
-        if (std::fwrite(r, 1, record_length(r), run->file) != record_length(r))
-            throw RuntimeError(fmt::format("writing the results' temporary file failed: {}", std::strerror(errno)));
-    }
-    if (std::fflush(run->file) != 0 || std::fseek(run->file, 0, SEEK_SET) != 0)
-        throw RuntimeError(fmt::format("writing the results' temporary file failed: {}", std::strerror(errno)));
+    run->file = temporary_file();
+    for (std::uint32_t off : offsets_) write_record(run->file, buf_.data() + off);
+    rewind_written(run->file);
     runs_.push_back(std::move(run));
+    ++runs_written_;
     buf_.clear();
     offsets_.clear();
+    compact();
+}
+
+void Spool::compact() {
+    // kFanIn runs of one level (always the last ones: levels only fall along runs_)
+    // become one run of the next level, which may cascade.
+    while (runs_.size() >= kFanIn) {
+        const std::size_t first = runs_.size() - kFanIn;
+        const unsigned level = runs_.back()->level;
+        if (runs_[first]->level != level) return;
+        auto merged = std::make_unique<Run>();
+        merged->file = temporary_file();
+        merged->level = level + 1;
+        merge_sources(
+            kFanIn,
+            [&](std::size_t i) -> const std::uint8_t* {
+                Run& r = *runs_[first + i];
+                return r.next() ? r.record.data() : nullptr;
+            },
+            [&](const std::uint8_t* r) { write_record(merged->file, r); });
+        rewind_written(merged->file);
+        runs_.resize(first);  // closes the merged runs' files, which deletes them
+        runs_.push_back(std::move(merged));
+    }
 }
 
 void Spool::for_each_host(const std::function<void(const HostView&)>& f) {
     sort_buffer();
-    // A k-way merge of the runs and the buffer, by key.
-    struct Head {
-        const std::uint8_t* record;
-        std::size_t source;  // a run, or runs_.size() for the buffer
-    };
-    auto greater = [](const Head& a, const Head& b) { return key_less(b.record, a.record); };
-    std::priority_queue<Head, std::vector<Head>, decltype(greater)> heads(greater);
+    // A k-way merge of the runs and the buffer (the last source), by key.
     std::size_t next_in_buffer = 0;
-    auto advance = [&](std::size_t source) {
-        if (source < runs_.size()) {
-            if (runs_[source]->next()) heads.push({runs_[source]->record.data(), source});
-        } else if (next_in_buffer < offsets_.size()) {
-            heads.push({buf_.data() + offsets_[next_in_buffer++], source});
-        }
-    };
-    for (std::size_t i = 0; i <= runs_.size(); ++i) advance(i);
     HostView view;
     bool open = false;
-    while (!heads.empty()) {
-        const Head h = heads.top();
-        heads.pop();
-        const IpAddress host = host_of(h.record);
-        if (open && host != view.host) {
-            f(view);
-            view = HostView{};
-            open = false;
-        }
-        if (!open) {
-            view.host = host;
-            open = true;
-        }
-        decode(h.record, view);
-        advance(h.source);
-    }
+    merge_sources(
+        runs_.size() + 1,
+        [&](std::size_t i) -> const std::uint8_t* {
+            if (i < runs_.size()) return runs_[i]->next() ? runs_[i]->record.data() : nullptr;
+            return next_in_buffer < offsets_.size() ? buf_.data() + offsets_[next_in_buffer++] : nullptr;
+        },
+        [&](const std::uint8_t* record) {
+            const IpAddress host = host_of(record);
+            if (open && host != view.host) {
+                f(view);
+                view = HostView{};
+                open = false;
+            }
+            if (!open) {
+                view.host = host;
+                open = true;
+            }
+            decode(record, view);
+        });
     if (open) f(view);
 }
 

@@ -118,6 +118,10 @@ void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
         // -Pn: every target is up; shards split the (host, port) pairs.
         PairOrder order(chunk, jobs, s_.plan.port_jobs, key, s_.shard, ShardUnit::Pair, skip_port);
         PortScan port_scan(jobs, counter, s_.routes, true, names);
+        // Every host of the chunk is probed and most answer: their tables are sized
+        // once, not grown by rehashing (with discovery, only the hosts found up are).
+        port_scan.reserve(chunk.size());
+        knowledge.rtt.reserve(chunk.size());
         Throttled throttled(order, services_);
         Scheduler scheduler(jobs, s_.io_of_job, throttled, s_.sources, knowledge, s_.timing, port_scan, time_,
                             waiter(), &s_.progress);

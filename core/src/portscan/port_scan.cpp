@@ -47,6 +47,10 @@ PortScan::PortScan(std::span<const Job> jobs, ResultSink& out, Routes& routes, b
         if (j.info().kind == Kind::Port) per_host_ += static_cast<std::uint32_t>(j.ports.size());
 }
 
+void PortScan::reserve(std::uint64_t hosts) {
+    if (host_status_) hosts_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(hosts, 1 << 18)));
+}
+
 void PortScan::on_item(const Job& job, const Item& item, const Verdict& verdict, const Outcome& outcome) {
     Result r;
     r.host = item.host;

@@ -55,13 +55,16 @@ public:
     PortScan(std::span<const Job> jobs, ResultSink& out, Routes& routes, bool host_status,
              std::function<std::string(const IpAddress&)> names);
     void on_item(const Job& job, const Item& item, const Verdict& verdict, const Outcome& outcome) override;
+    // Room for this many hosts at once (capped), so the table never rehashes (which
+    // holds the old and the new slots at once).
+    void reserve(std::uint64_t hosts);
     std::uint64_t results() const { return results_; }
     std::uint64_t open() const { return open_; }
 
 private:
-    struct Host {
-        std::uint32_t results = 0;
-        bool has_mac = false;
+    struct Host {  // 4 bytes: a -Pn scan of a /16 keeps nearly every host here at once
+        std::uint32_t results : 31 = 0;
+        std::uint32_t has_mac : 1 = 0;
     };
     void report(const IpAddress& addr, const std::optional<MacAddress>& mac, bool update);
     std::span<const Job> jobs_;

@@ -5,6 +5,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if_arp.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -112,11 +114,40 @@ std::optional<Route> Routes::lookup(const IpAddress& dst) {
     // scan of a million hosts should not ask the kernel for each.
     // Link-local addresses of different links share fe80::/64: each is asked alone.
     if (zones::link_local(dst)) return kernel_route(dst);
+    if (!own_loaded_) {
+        own_loaded_ = true;
+        ifaddrs* list = nullptr;
+        if (getifaddrs(&list) == 0) {
+            for (const ifaddrs* i = list; i; i = i->ifa_next) {
+                if (!i->ifa_addr) continue;
+                IpAddress a;
+                if (i->ifa_addr->sa_family == AF_INET) {
+                    a.family = Family::V4;
+                    std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, 4);
+                } else if (i->ifa_addr->sa_family == AF_INET6) {
+                    a.family = Family::V6;
+                    std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr, 16);
+                } else {
+                    continue;
+                }
+                own_.insert(a);
+            }
+            freeifaddrs(list);
+        }
+    }
+    const auto exact = [&](std::optional<Route> r) {
+        if (exact_.size() > 65536) exact_.clear();
+        exact_.emplace(dst, r);
+        return r;
+    };
+    if (auto it = exact_.find(dst); it != exact_.end()) return it->second;
+    if (own_.contains(dst)) return exact(kernel_route(dst));
     IpAddress block = dst;
     if (block.family == Family::V4) block.bytes[3] = 0;
     else std::fill(block.bytes.begin() + 8, block.bytes.end(), 0);
     if (auto it = cache_.find(block); it != cache_.end()) return it->second;
     auto r = kernel_route(dst);
+    if (r && r->local) return exact(r);  // an address of ours (AnyIP): not its /24's route
     if (cache_.size() > 65536) cache_.clear();
     cache_.emplace(block, r);
     return r;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include "common/address.hpp"
 #include "common/result.hpp"
@@ -34,6 +35,12 @@ public:
 
 private:
     absl::flat_hash_map<IpAddress, std::optional<Route>, IpAddressHash> cache_;  // by /24, /64
+    // Whether a route is local is a property of one address, not of its /24: this
+    // host's own addresses, and any address the kernel called local, are looked up
+    // and kept alone, so that neither stands for its neighbours nor they for it.
+    absl::flat_hash_map<IpAddress, std::optional<Route>, IpAddressHash> exact_;
+    absl::flat_hash_set<IpAddress, IpAddressHash> own_;  // the interfaces' addresses
+    bool own_loaded_ = false;
 };
 
 // One netlink route query, uncached. Exposed for tests.

@@ -215,7 +215,9 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
         know_.rtt.sample(a.item.host, now - f.sent);
     if (f.in_round) know_.icmp.round_result(a.item.host, icmp_error, false, now);
     Outcome o;
-    o.ttl = reply.ttl;
+    // An ARP reply has no TTL, and a neighbour advertisement's hop limit is always 255
+    // (RFC 4861): nmap reports reason_ttl 0 for both, and so does scanfw.
+    o.ttl = reply.kind == Reply::Kind::Link ? 0 : reply.ttl;
     o.rtt_us = static_cast<std::uint32_t>(
         std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(now - f.sent).count()));
     o.mac = a.mac;

@@ -208,7 +208,12 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
     const Verdict v = job.technique->classify(reply);
     if (v.state == State::Undecided) return;
     if (icmp_error) know_.icmp.add_witness(a.item);
-    else loss_.answered(f.tries);
+    // ICMP query replies (echo, timestamp) are not counted either: Linux sends them
+    // through its global ICMP bucket (icmp_msgs_per_sec, 1000/s), so a sweep of many
+    // live hosts loses most of them to the target's limit, not to the network; counted,
+    // they raised the tries of every silent host and halved the rate (D1: 1.02 M
+    // probes in 22 s instead of 0.74 M in 9 s).
+    else if (reply.kind != Reply::Kind::Icmp) loss_.answered(f.tries);
     // Karn: first tries only. An application's answer says nothing of the kernel's
     // round trip.
     if (f.tries == 1 && !(job.app_answers && reply.kind == Reply::Kind::Udp))

@@ -312,7 +312,7 @@ for line in open(sys.argv[1]):
     elif "port" in o and o["host"] not in seen:
         sys.exit(f"{o['host']} port {o['port']} before the host's status")
 EOF
-    jq -c 'select(.type == "host")' "$base.jsonl" | head -3
+    jq -c 'select(.type == "host")' "$base.jsonl" | sed -n '1,3p'  # (head would end jq with SIGPIPE)
     echo "--- ndiff nmap.xml scanfw.xml:"
     cat "$work/ndiff.txt"
     ;;

@@ -102,10 +102,11 @@ int scan(CliOptions opts) {
     PluginRegistry registry(PluginRegistry::search_path(opts.plugin_dirs));
     const std::vector<PluginRequest> port_requests =
         ping_only ? std::vector<PluginRequest>{} : cfg.plugins.empty() ? default_techniques(raw != nullptr) : cfg.plugins;
-    const DefaultDiscovery defaults = default_discovery(raw != nullptr);
-    const std::vector<PluginRequest> host_requests = cfg.discovery.value_or(std::vector<PluginRequest>{});
-    const Jobs plan = make_jobs(port_requests, host_requests, opts.plugin_args,
-                                cfg.discovery || no_discovery ? nullptr : &defaults, registry, ports);
+    // Discovery flags replace the default probes; on a local Ethernet segment ARP and
+    // neighbour discovery still ask, as in nmap (which -PE alone does not skip).
+    const DefaultDiscovery defaults = cfg.discovery ? explicit_discovery(*cfg.discovery, raw != nullptr)
+                                                    : default_discovery(raw != nullptr);
+    const Jobs plan = make_jobs(port_requests, {}, opts.plugin_args, no_discovery ? nullptr : &defaults, registry, ports);
     const std::vector<Job>& jobs = plan.jobs;
     for (const Job& j : jobs)
         if (!j.connect && !raw) throw RuntimeError(raw_error);

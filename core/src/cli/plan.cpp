@@ -129,6 +129,15 @@ DefaultDiscovery default_discovery(bool raw_allowed) {
     return d;
 }
 
+DefaultDiscovery explicit_discovery(std::vector<PluginRequest> requests, bool raw_allowed) {
+    DefaultDiscovery d;
+    const bool link = std::any_of(requests.begin(), requests.end(),
+                                  [](const PluginRequest& r) { return r.name == "arp" || r.name == "nd"; });
+    if (raw_allowed && !link) d.local = {{"arp", {}, {}}, {"nd", {}, {}}};
+    d.remote = std::move(requests);
+    return d;
+}
+
 Jobs make_jobs(const std::vector<PluginRequest>& port_requests, const std::vector<PluginRequest>& host_requests,
                const std::vector<std::pair<std::string, OptionSetting>>& plugin_args, const DefaultDiscovery* defaults,
                PluginRegistry& registry, const PortSpec& ports) {

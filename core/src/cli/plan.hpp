@@ -41,6 +41,10 @@ struct DefaultDiscovery {
     std::vector<PluginRequest> remote;  // for the others
 };
 DefaultDiscovery default_discovery(bool raw_allowed);
+// Discovery flags given (-PE, -PS..., a profile's `discovery:`): these probes for hosts
+// behind a router, and, as nmap does, ARP and neighbour discovery for hosts on a local
+// Ethernet segment when raw sockets can be opened, unless ARP or ND is among them.
+DefaultDiscovery explicit_discovery(std::vector<PluginRequest> requests, bool raw_allowed);
 
 // The scan's jobs: its port techniques, then its host techniques, each configured with
 // its options and given its ports (port techniques) or probe ports (host techniques).

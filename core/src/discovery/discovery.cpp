@@ -84,7 +84,8 @@ void Discovery::on_item(const Job&, const Item& item, const Verdict& verdict, co
 void check_link_targets(const Jobs& plan, TargetSource& targets, Routes& routes) {
     for (std::uint16_t id : plan.host_jobs) {
         const Job& job = plan.jobs[id];
-        if (job.info().protocol != Protocol::Link) continue;
+        // Only ARP and ND asked for: those added for hosts on a segment ask nothing of the others.
+        if (job.info().protocol != Protocol::Link || plan.local_only[id]) continue;
         TargetSet chunk;
         while (targets.next(chunk))
             for (std::uint64_t i = 0; i < chunk.size(); i += std::max<std::uint64_t>(1, chunk.size() / 256)) {

@@ -188,7 +188,11 @@ bench_run() {
     local w0=
     [ -n "${WIRE_TABLE:-}" ] && w0=$(bench_nft_counters netdev "$WIRE_TABLE" "$NS_S")
     t0=$(date +%s.%N)
-    ip netns exec "$NS_S" /usr/bin/time -v -o "$tf" timeout -k 5 "$tmo" "$@" >"$log" 2>&1 </dev/null || rc=$?
+    # BENCH_LOCK=FILE: the run holds flock FILE, so that benchmarks sharing the machine
+    # do not run at the same moment (the time measured starts once it is held).
+    local lock=()
+    [ -n "${BENCH_LOCK:-}" ] && lock=(flock "$BENCH_LOCK")
+    "${lock[@]}" ip netns exec "$NS_S" /usr/bin/time -v -o "$tf" timeout -k 5 "$tmo" "$@" >"$log" 2>&1 </dev/null || rc=$?
     t1=$(date +%s.%N)
     [ -n "${WIRE_TABLE:-}" ] && extra+=("wire=$(bench_nft_counters netdev "$WIRE_TABLE" "$NS_S" | bench_json_delta "$w0")")
     "$BENCH_PY" "$BENCH_DIR/report.py" record --out-dir "$BENCH_OUT" --scenario "$scen" --tool "$tool" \

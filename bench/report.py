@@ -452,6 +452,13 @@ def goal_checks(sc_name, sf, nmap, masscan):
             why = f"2 x ({lim['closed']} - {lim['burst']}) / {lim['rate']}/s + 1"
         else:
             bound, why = 1.0, "no limit: 1 s"
+        # A dropped port's silence is believed only after the template's application
+        # wait (a UDP service may answer late: 2 s at -T3, 1.25 s at -T4), counted
+        # from its first probe; the unit tests add it too.
+        flags = sf.get("flags") or ""
+        app = 1.25 if "-T4" in flags else 0.3 if "-T5" in flags else 2.0
+        bound += app
+        why += f" + the application wait {app} s"
         ok = sf["wall_s"] <= bound and not sf["timed_out"]
         if sf["timed_out"] and sf["timeout_s"] < bound:
             ok = None  # capped before the bound: undecided

@@ -195,6 +195,23 @@ TEST(EngineLimits, NullScanOfIcmpRejectedPortsBehindASpentLimiter) {
     EXPECT_EQ(r.states, truth(net, 8090, false));
 }
 
+TEST(EngineLimits, SilentPortsShareOneWitnessBehindASpentPerPeerLimiter) {
+    // NULL scan of many open (silent) ports beside ICMP-rejected ones, the per-peer
+    // bucket empty at the start: one error after a round of silent ports covers them
+    // all, so they cost a few errors in all, not one each per covered try (they took
+    // 3 x 30 + 6 errors of a second each before).
+    FakeTime time;
+    FakeNetwork net(time, 17);
+    net.tcp = true;
+    for (std::uint16_t p = 1; p <= 30; ++p) net.ports[p] = PortKind::Open;
+    for (std::uint16_t p = 51; p <= 56; ++p) net.ports[p] = PortKind::Reject;
+    net.limiter.kind = Limiter::Kind::Linux;
+    net.limiter.peer_start = 0;
+    const ScanRun r = scan(net, time, "null", 60);
+    EXPECT_EQ(r.states, truth(net, 60, false));
+    EXPECT_LT(r.seconds, 2 * limiter_minimum(6 + 30, 0, 1) / 2);
+}
+
 TEST(EngineLimits, SlowServicesAreWaitedFor) {
     FakeTime time;
     FakeNetwork net(time, 15);

@@ -7,6 +7,7 @@ namespace scanfw {
 namespace {
 constexpr auto kMinGap = std::chrono::milliseconds(20);   // Linux's global bucket refills every 20 ms at most
 constexpr auto kBurstWindow = std::chrono::milliseconds(20);
+constexpr std::size_t kSilentPerRound = 32;  // likely-silent ports a round takes besides its size
 }  // namespace
 
 void IcmpLimits::error(const IpAddress& host, std::uint16_t source, SendMark mark, Clock::time_point sent, bool late) {
@@ -112,12 +113,24 @@ bool IcmpLimits::next_round(Clock::time_point now, Round& out) {
         out.witness.reset();
         // Likely-silent ports first: a port after them that draws an error witnesses
         // them. A host with no witness gets all its ports at once, in a quiet moment.
+        // With a witness, the round's size counts the ports likely to draw an error
+        // (they spend the allowance); the likely-silent ones spend none, so up to
+        // kSilentPerRound of them go besides, and one error after them covers them all
+        // (else each silent port would cost an error of its own per covered try).
+        // Not more: a port that only seemed silent (its error was held back) is asked
+        // again in every round it is in, and is given up after kMaxTries.
         const std::size_t size = h.witnesses.empty() ? kMaxRound : h.size;
-        while (out.items.size() < size && !h.likely_silent.empty()) {
+        const std::size_t silent_room =
+            h.witnesses.empty() ? size
+                                : std::min<std::size_t>(std::max<std::size_t>(size, kSilentPerRound),
+                                                        kMaxRound - std::min<std::size_t>(size, h.others.size()));
+        while (out.items.size() < silent_room && !h.likely_silent.empty()) {
             out.items.push_back(h.likely_silent.front());
             h.likely_silent.pop_front();
         }
-        while (out.items.size() < size && !h.others.empty()) {
+        const std::size_t others_end =
+            h.witnesses.empty() ? size : std::min<std::size_t>(kMaxRound, out.items.size() + size);
+        while (out.items.size() < others_end && !h.others.empty()) {
             out.items.push_back(h.others.front());
             h.others.pop_front();
         }

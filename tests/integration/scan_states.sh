@@ -228,6 +228,29 @@ for port in "${ports[@]}"; do
     for m in "${msgs[@]}"; do problem "$tech $key: $m"; done
 done
 
+# IPv4 ICMP alone: then the only ICMP message is the echo reply, and both must say so.
+if [ "$tech" = ipproto ] && [ "$family" = 4 ] && command -v nmap >/dev/null; then
+    alone=()
+    [ "$nmap_only" = 0 ] && alone+=("scanfw|$bin --plugin ipproto -p 1 --timeout 300ms --retries 1 -oJ $work/alone.jsonl $TARGET")
+    alone+=("nmap|nmap -sO -Pn -n --reason -p 1 --max-retries 1 -oX $work/alone.xml $TARGET")
+    for entry in "${alone[@]}"; do
+        who=${entry%%|*} line=${entry#*|}
+        rc=0
+        # shellcheck disable=SC2086 # the words of the command line above
+        run netlab_exec_scanner "$prefix" timeout 40 $line >"$work/alone.$who.out" 2>&1 || rc=$?
+        if [ "$rc" != 0 ]; then
+            problem "$who -p 1 exited $rc"; cat "$work/alone.$who.out"; continue
+        fi
+        if [ "$who" = scanfw ]; then
+            got=$(jq -r 'select(has("port")) | "\(.state) \(.reason)"' "$work/alone.jsonl")
+        else
+            got=$(python3 "$here/../lib/nmap_xml_ports.py" "$work/alone.xml" | awk '{ print $2, $3 }')
+        fi
+        echo "ICMP (ip/1) alone: $who says $got"
+        [ "$got" = "open echo-reply" ] || problem "ip/1 alone: $who says '$got', not 'open echo-reply'"
+    done
+fi
+
 if [ "$fail" = 0 ]; then
     echo "== $tech: PASS"
 else

@@ -11,7 +11,8 @@
 #
 # scanflags runs as the tests' table has it: flags FINACK, classified as an ACK scan
 # (--plugin-arg scanflags.flags=FINACK --plugin-arg scanflags.as=ack; nmap
-# --scanflags FINACK -sA). ipproto (nmap -sO) scans IP protocol numbers instead of
+# --scanflags FINACK -sA); scanflags-syn is the plugin with its defaults, flags SYN as
+# syn (nmap --scanflags SYN -sS), which must give a SYN scan's table. ipproto (nmap -sO) scans IP protocol numbers instead of
 # ports (the layout's ip/N entries in netlab.sh), and its service column must name
 # each protocol as /etc/protocols does.
 #
@@ -22,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/netlab.sh
 source "$here/../lib/netlab.sh"
 
-usage() { echo "usage: $0 SCANFW_BINARY|nmap-only connect|syn|ack|window|null|fin|xmas|udp|maimon|scanflags|ipproto [4|6]" >&2; exit 2; }
+usage() { echo "usage: $0 SCANFW_BINARY|nmap-only connect|syn|ack|window|null|fin|xmas|udp|maimon|scanflags|scanflags-syn|ipproto [4|6]" >&2; exit 2; }
 [ $# -eq 2 ] || [ $# -eq 3 ] || usage
 bin=$1 tech=$2 family=${3:-4}
 
@@ -40,7 +41,7 @@ IP_PROTOCOLS=(0 1 2 6 17 47 58 132 255)
 
 # What the target does on each port (see tests/lib/netlab.sh).
 
-plugin_args=() compare_reasons=0
+plugin=$tech plugin_args=() compare_reasons=0
 case "$tech" in
     connect) nmap_flag=(-sT) ;; syn) nmap_flag=(-sS) ;; ack) nmap_flag=(-sA) ;;
     window) nmap_flag=(-sW) ;; null) nmap_flag=(-sN) ;; fin) nmap_flag=(-sF) ;;
@@ -50,6 +51,7 @@ case "$tech" in
         nmap_flag=(--scanflags FINACK -sA) compare_reasons=1
         plugin_args=(--plugin-arg scanflags.flags=FINACK --plugin-arg scanflags.as=ack)
         ;;
+    scanflags-syn) nmap_flag=(--scanflags SYN -sS) compare_reasons=1 plugin=scanflags ;;
     ipproto) nmap_flag=(-sO) compare_reasons=1 ;;
     *) usage ;;
 esac
@@ -120,7 +122,7 @@ if [ "$nmap_only" = 0 ]; then
     out=$work/scanfw.jsonl
     xml_out=()
     [ "$tech" = ipproto ] && xml_out=(-oX "$work/scanfw.xml")  # for the service column
-    cmd=("$bin" --plugin "$tech" "${plugin_args[@]}" -p "$PORTS" --timeout 300ms --retries 1 -oJ "$out"
+    cmd=("$bin" --plugin "$plugin" "${plugin_args[@]}" -p "$PORTS" --timeout 300ms --retries 1 -oJ "$out"
          "${xml_out[@]}" "$TARGET")
     echo "+ ip netns exec $prefix-s ${cmd[*]}"
     t0=$(now)
@@ -139,7 +141,7 @@ if [ "$nmap_only" = 0 ]; then
     elif [ -s "$out" ]; then
         # One line per record: protocol/port state reason host technique.
         while read -r key state reason host rtech; do
-            if [ "$host" != "$TARGET" ] || [ "$rtech" != "$tech" ]; then
+            if [ "$host" != "$TARGET" ] || [ "$rtech" != "$plugin" ]; then
                 problem "unexpected record host=$host technique=$rtech $key $state"
             elif [ -z "${NETLAB_KIND[$key]:-}" ] || [ "${key%%/*}" != "$proto" ]; then
                 problem "record for a port that wasn't asked of $tech: $key $state"

@@ -145,7 +145,7 @@ declare -A NETLAB_KIND=(
 # open ports; it answers FIN/ACK (maimon) with RST at open ports too, as RFC 9293
 # says (BSD stacks drop it there), so maimon says "closed" at open ports.
 # "scanflags" is the one the tests run, flags FINACK as ack (nmap --scanflags FINACK
-# -sA): an ACK scan's table.
+# -sA): an ACK scan's table; "scanflags-syn" its defaults, SYN as syn: a SYN scan's.
 netlab_expected() {
     if [ "$1" = ipproto ]; then
         local six=0
@@ -170,7 +170,7 @@ netlab_expected() {
         udp:closed) echo closed ;;
         udp:drop) echo "open|filtered" ;;
         udp:reject-admin) echo filtered ;;
-        connect:open | syn:open) echo open ;;
+        connect:open | syn:open | scanflags-syn:open) echo open ;;
         ack:open | ack:closed | ack:reset-reject) echo unfiltered ;;
         window:open) echo closed ;;  # RST window 0, as for a closed port
         maimon:open) echo closed ;;  # Linux: RST to FIN/ACK at open ports too

@@ -38,10 +38,15 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
 # ---- what is scanned and what must come back (as in scan_states.sh) ----------
 
-TECHNIQUES=(syn ack window null udp)
-PORTS="T:22,80,113,8080-8082,U:53,123,161,162"
+# scanflags as in scan_states.sh: flags FINACK, classified as an ACK scan. ipproto's
+# TCP, UDP and ICMP probes carry the tag as the others' do; the other protocols have
+# no room for one, and no forgery here is of those protocols.
+TECHNIQUES=(syn ack window null udp maimon scanflags ipproto)
+PLUGIN_ARGS=(--plugin-arg scanflags.flags=FINACK --plugin-arg scanflags.as=ack)
+PORTS="T:22,80,113,8080-8082,U:53,123,161,162,P:0,1,2,6,17,47,58,132,255"
 TCP_PORTS=(22 80 113 8080 8081 8082)
 UDP_PORTS=(53 123 161 162)
+IP_PROTOCOLS=(0 1 2 6 17 47 58 132 255)
 TARGET=$NETLAB_TARGET_IP
 ALIAS=198.18.0.3  # the target namespace's second address: replies from it are forged
 
@@ -117,7 +122,7 @@ problem() { echo "FAIL: $*"; fail=1; }
 out=$work/scanfw.jsonl
 techs=$(IFS=,; echo "${TECHNIQUES[*]}")
 # Slow enough that the blind flood sweeps the whole source-port range during the scan.
-cmd=("$bin" --plugin "$techs" -p "$PORTS" --timeout 500ms --retries 2 --rate 10 -oJ "$out" -vv "$TARGET")
+cmd=("$bin" --plugin "$techs" "${PLUGIN_ARGS[@]}" -p "$PORTS" --timeout 500ms --retries 2 --rate 10 -oJ "$out" -vv "$TARGET")
 echo "+ ip netns exec $s_ns ${cmd[*]}"
 t0=$(date +%s.%N)
 rc=0
@@ -165,10 +170,14 @@ else
     done < <(jq -r 'select(has("port")) | "\(.technique) \(.protocol)/\(.port) \(.state) \(.reason // "-" | if . == "" then "-" else . end) \(.host)"' "$out")
 fi
 
-printf '%-4s %-7s %-9s %-13s %-14s %s\n' "" technique port kind expected "scanfw (reason)"
+printf '%-4s %-9s %-9s %-13s %-14s %s\n' "" technique port kind expected "scanfw (reason)"
 checked=0
 for tech in "${TECHNIQUES[@]}"; do
-    if [ "$tech" = udp ]; then proto=udp ports=("${UDP_PORTS[@]}"); else proto=tcp ports=("${TCP_PORTS[@]}"); fi
+    case "$tech" in
+        udp) proto=udp ports=("${UDP_PORTS[@]}") ;;
+        ipproto) proto=ip ports=("${IP_PROTOCOLS[@]}") ;;
+        *) proto=tcp ports=("${TCP_PORTS[@]}") ;;
+    esac
     for port in "${ports[@]}"; do
         key=$proto/$port k="$tech $key"
         want=$(netlab_expected "$tech" "${NETLAB_KIND[$key]}")
@@ -179,7 +188,7 @@ for tech in "${TECHNIQUES[@]}"; do
             problem "$tech $key: scanfw says $got (${REASON[$k]:-}), table says $want"
         fi
         checked=$((checked + 1))
-        printf '%-4s %-7s %-9s %-13s %-14s %s\n' "$verdict" "$tech" "$key" "${NETLAB_KIND[$key]}" "$want" \
+        printf '%-4s %-9s %-9s %-13s %-14s %s\n' "$verdict" "$tech" "$key" "${NETLAB_KIND[$key]}" "$want" \
             "$got (${REASON[$k]:-})"
     done
 done

@@ -3,8 +3,9 @@
 #
 # The nmap-compatible outputs, on a private test network (tests/lib/netlab.sh).
 #
-# TECHNIQUE (connect syn ack window null fin xmas udp): scanfw -oA BASE on the target,
-# and nmap with the same technique and ports. Then:
+# TECHNIQUE (connect syn ack window null fin xmas udp maimon scanflags): scanfw -oA BASE
+# on the target, and nmap with the same technique and ports (scanflags: flags FINACK
+# as ack, nmap --scanflags FINACK -sA). Then:
 #   - BASE.xml is valid against nmap.dtd (xmllint) and renders with nmap.xsl
 #     (xsltproc) into HTML that lists every port of the XML with its state;
 #   - ndiff nmap.xml BASE.xml shows no port difference, and, once the MAC address
@@ -25,13 +26,19 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/netlab.sh
 source "$here/../lib/netlab.sh"
 
-usage() { echo "usage: $0 SCANFW_BINARY connect|syn|ack|window|null|fin|xmas|udp|interrupt" >&2; exit 2; }
+usage() { echo "usage: $0 SCANFW_BINARY connect|syn|ack|window|null|fin|xmas|udp|maimon|scanflags|interrupt" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 bin=$1 what=$2
+plugin_args=()
 case "$what" in
-    connect) nmap_flag=-sT ;; syn) nmap_flag=-sS ;; ack) nmap_flag=-sA ;;
-    window) nmap_flag=-sW ;; null) nmap_flag=-sN ;; fin) nmap_flag=-sF ;;
-    xmas) nmap_flag=-sX ;; udp) nmap_flag=-sU ;; interrupt) nmap_flag= ;;
+    connect) nmap_flag=(-sT) ;; syn) nmap_flag=(-sS) ;; ack) nmap_flag=(-sA) ;;
+    window) nmap_flag=(-sW) ;; null) nmap_flag=(-sN) ;; fin) nmap_flag=(-sF) ;;
+    xmas) nmap_flag=(-sX) ;; udp) nmap_flag=(-sU) ;; maimon) nmap_flag=(-sM) ;;
+    scanflags)
+        nmap_flag=(--scanflags FINACK -sA)
+        plugin_args=(--plugin-arg scanflags.flags=FINACK --plugin-arg scanflags.as=ack)
+        ;;
+    interrupt) nmap_flag=() ;;
     *) usage ;;
 esac
 
@@ -169,14 +176,14 @@ if [ "$what" = udp ]; then ports="U:1-30,53,123,161,162"; else ports="T:1-40,80,
 
 # Both discover the host first (ARP on this segment), both name ports from nmap's
 # nmap-services.
-cmd=(nmap "$nmap_flag" -n --reason -p "$ports" --max-retries 1 -oA "$work/nmap" "$TARGET")
+cmd=(nmap "${nmap_flag[@]}" -n --reason -p "$ports" --max-retries 1 -oA "$work/nmap" "$TARGET")
 echo "+ ip netns exec $scanner_ns ${cmd[*]}"
 rc=0
 run netlab_exec_scanner "$prefix" timeout 60 "${cmd[@]}" >"$work/nmap.stdout" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { problem "nmap exited $rc"; show "$work/nmap.stdout"; exit 1; }
 
 base=$work/scanfw
-cmd=("$bin" --plugin "$what" -p "$ports" --timeout 300ms --retries 1 --reason -oA "$base" "$TARGET")
+cmd=("$bin" --plugin "$what" "${plugin_args[@]}" -p "$ports" --timeout 300ms --retries 1 --reason -oA "$base" "$TARGET")
 echo "+ ip netns exec $scanner_ns ${cmd[*]}"
 rc=0
 run netlab_exec_scanner "$prefix" timeout 60 "${cmd[@]}" >"$work/scanfw.stdout" 2>"$work/scanfw.stderr" || rc=$?

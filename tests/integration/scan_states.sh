@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# scan_states.sh SCANFW_BINARY TECHNIQUE
-# scan_states.sh nmap-only TECHNIQUE
+# scan_states.sh SCANFW_BINARY TECHNIQUE [4|6]
+# scan_states.sh nmap-only TECHNIQUE [4|6]
 #
 # Builds a private test network (tests/lib/netlab.sh), scans the target with one technique
 # and asserts the exact state of every port against the table below; then, when
 # nmap is installed, runs nmap with the matching flag and requires the same state
-# for every port. With "nmap-only" instead of a binary only nmap runs and is held
-# to the table (this is how the table itself was checked).
+# for every port (and, for maimon, scanflags and ipproto, the same reason). With
+# "nmap-only" instead of a binary only nmap runs and is held to the table (this is
+# how the table itself was checked).
+#
+# scanflags runs as the tests' table has it: flags FINACK, classified as an ACK scan
+# (--plugin-arg scanflags.flags=FINACK --plugin-arg scanflags.as=ack; nmap
+# --scanflags FINACK -sA); scanflags-syn is the plugin with its defaults, flags SYN as
+# syn (nmap --scanflags SYN -sS), which must give a SYN scan's table. ipproto (nmap -sO) scans IP protocol numbers instead of
+# ports (the layout's ip/N entries in netlab.sh), and its service column must name
+# each protocol as /etc/protocols does.
 #
 # Exit: 0 all ports as expected, 1 a failure, 77 skipped (not root, no ip/nft).
 set -euo pipefail
@@ -15,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/netlab.sh
 source "$here/../lib/netlab.sh"
 
-usage() { echo "usage: $0 SCANFW_BINARY|nmap-only connect|syn|ack|window|null|fin|xmas|udp [4|6]" >&2; exit 2; }
+usage() { echo "usage: $0 SCANFW_BINARY|nmap-only connect|syn|ack|window|null|fin|xmas|udp|maimon|scanflags|scanflags-syn|ipproto [4|6]" >&2; exit 2; }
 [ $# -eq 2 ] || [ $# -eq 3 ] || usage
 bin=$1 tech=$2 family=${3:-4}
 
@@ -29,20 +37,47 @@ case "$family" in
 esac
 TCP_PORTS=(22 80 113 8080 8081 8082)
 UDP_PORTS=(53 123 161 162)
+IP_PROTOCOLS=(0 1 2 6 17 47 58 132 255)
 
 # What the target does on each port (see tests/lib/netlab.sh).
 
+plugin=$tech plugin_args=() compare_reasons=0
 case "$tech" in
-    connect) nmap_flag=-sT ;; syn) nmap_flag=-sS ;; ack) nmap_flag=-sA ;;
-    window) nmap_flag=-sW ;; null) nmap_flag=-sN ;; fin) nmap_flag=-sF ;;
-    xmas) nmap_flag=-sX ;; udp) nmap_flag=-sU ;;
+    connect) nmap_flag=(-sT) ;; syn) nmap_flag=(-sS) ;; ack) nmap_flag=(-sA) ;;
+    window) nmap_flag=(-sW) ;; null) nmap_flag=(-sN) ;; fin) nmap_flag=(-sF) ;;
+    xmas) nmap_flag=(-sX) ;; udp) nmap_flag=(-sU) ;;
+    maimon) nmap_flag=(-sM) compare_reasons=1 ;;
+    scanflags)
+        nmap_flag=(--scanflags FINACK -sA) compare_reasons=1
+        plugin_args=(--plugin-arg scanflags.flags=FINACK --plugin-arg scanflags.as=ack)
+        ;;
+    scanflags-syn) nmap_flag=(--scanflags SYN -sS) compare_reasons=1 plugin=scanflags ;;
+    ipproto) nmap_flag=(-sO) compare_reasons=1 ;;
     *) usage ;;
 esac
 if [ "$tech" = udp ]; then
     proto=udp ports=("${UDP_PORTS[@]}") nmap_ports="U:53,123,161,162"
+elif [ "$tech" = ipproto ]; then
+    proto=ip ports=("${IP_PROTOCOLS[@]}") nmap_ports=$(IFS=,; echo "${IP_PROTOCOLS[*]}")
+    PORTS=$nmap_ports
 else
     proto=tcp ports=("${TCP_PORTS[@]}") nmap_ports="T:22,80,113,8080-8082"
 fi
+
+# The service column of an IP protocol scan: the first name /etc/protocols gives a
+# number, as getprotobynumber() answers; "-" for none (no <service> in the XML, as
+# in nmap's; the normal output says "unknown").
+protocol_name() {
+    awk -v n="$1" '$1 !~ /^#/ && $2 == n { print $1; found = 1; exit } END { if (!found) print "-" }' \
+        /etc/protocols
+}
+
+# An IPv4 IP protocol scan's ICMP (1) is open on the first ICMP message from the target
+# while its probe is out, whichever probe that message answers (nmap does so, and
+# scanfw with it): the reason is the name of that message, which depends on the order
+# the probes were sent in. There, each reason need only be one this target gives.
+ICMP_ANY_REASONS=" echo-reply proto-unreach port-unreach admin-prohibited "
+reason_free() { [ "$tech" = ipproto ] && [ "$family" = 4 ] && [ "$1" = ip/1 ]; }
 
 # ---- preconditions -----------------------------------------------------------
 
@@ -77,7 +112,7 @@ now() { date +%s.%N; }
 run() { "$@" & wait $!; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
-declare -A SCANFW_STATE=() SCANFW_REASON=() NMAP_STATE=() NMAP_REASON=()
+declare -A SCANFW_STATE=() SCANFW_REASON=() NMAP_STATE=() NMAP_REASON=() SCANFW_SERVICE=() NMAP_SERVICE=()
 fail=0
 problem() { echo "FAIL: $*"; fail=1; }
 
@@ -85,7 +120,10 @@ problem() { echo "FAIL: $*"; fail=1; }
 
 if [ "$nmap_only" = 0 ]; then
     out=$work/scanfw.jsonl
-    cmd=("$bin" --plugin "$tech" -p "$PORTS" --timeout 300ms --retries 1 -oJ "$out" "$TARGET")
+    xml_out=()
+    [ "$tech" = ipproto ] && xml_out=(-oX "$work/scanfw.xml")  # for the service column
+    cmd=("$bin" --plugin "$plugin" "${plugin_args[@]}" -p "$PORTS" --timeout 300ms --retries 1 -oJ "$out"
+         "${xml_out[@]}" "$TARGET")
     echo "+ ip netns exec $prefix-s ${cmd[*]}"
     t0=$(now)
     rc=0
@@ -103,7 +141,7 @@ if [ "$nmap_only" = 0 ]; then
     elif [ -s "$out" ]; then
         # One line per record: protocol/port state reason host technique.
         while read -r key state reason host rtech; do
-            if [ "$host" != "$TARGET" ] || [ "$rtech" != "$tech" ]; then
+            if [ "$host" != "$TARGET" ] || [ "$rtech" != "$plugin" ]; then
                 problem "unexpected record host=$host technique=$rtech $key $state"
             elif [ -z "${NETLAB_KIND[$key]:-}" ] || [ "${key%%/*}" != "$proto" ]; then
                 problem "record for a port that wasn't asked of $tech: $key $state"
@@ -114,32 +152,35 @@ if [ "$nmap_only" = 0 ]; then
             fi
         done < <(jq -r 'select(has("port")) | "\(.protocol)/\(.port) \(.state) \(.reason // "-" | if . == "" then "-" else . end) \(.host) \(.technique)"' "$out")
     fi
+    if [ "${#xml_out[@]}" -gt 0 ]; then
+        if [ -s "$work/scanfw.xml" ]; then
+            while read -r key _ _ service; do
+                SCANFW_SERVICE[$key]=$service
+            done < <(python3 "$here/../lib/nmap_xml_ports.py" "$work/scanfw.xml")
+        else
+            problem "scanfw wrote no XML to $work/scanfw.xml"
+        fi
+    fi
 fi
 
 # ---- nmap --------------------------------------------------------------------
 
 if command -v nmap >/dev/null; then
     xml=$work/nmap.xml
-    cmd=(nmap "${nmap_family[@]}" "$nmap_flag" -Pn -n --reason -p "$nmap_ports" --max-retries 1 -oX "$xml" "$TARGET")
+    cmd=(nmap "${nmap_family[@]}" "${nmap_flag[@]}" -Pn -n --reason -p "$nmap_ports" --max-retries 1 -oX "$xml" "$TARGET")
     echo "+ ip netns exec $prefix-s ${cmd[*]}"
     t0=$(now)
     rc=0
     run netlab_exec_scanner "$prefix" timeout 40 "${cmd[@]}" >"$work/nmap.stdout" 2>&1 || rc=$?
-    echo "nmap $nmap_flag took $(elapsed "$t0" "$(now)") s, exit $rc"
+    echo "nmap ${nmap_flag[*]} took $(elapsed "$t0" "$(now)") s, exit $rc"
     if [ "$rc" != 0 ]; then
         problem "nmap exited $rc"
         cat "$work/nmap.stdout"
     else
-        # protocol/port state reason, for every <port> in nmap's XML.
-        while read -r key state reason; do
-            NMAP_STATE[$key]=$state NMAP_REASON[$key]=$reason
-        done < <(python3 - "$xml" <<'EOF'
-import sys, xml.etree.ElementTree as ET
-for port in ET.parse(sys.argv[1]).iter("port"):
-    st = port.find("state")
-    print(f'{port.get("protocol")}/{port.get("portid")} {st.get("state")} {st.get("reason") or "-"}')
-EOF
-        )
+        # protocol/port state reason service, for every <port> in nmap's XML.
+        while read -r key state reason service; do
+            NMAP_STATE[$key]=$state NMAP_REASON[$key]=$reason NMAP_SERVICE[$key]=$service
+        done < <(python3 "$here/../lib/nmap_xml_ports.py" "$xml")
     fi
 else
     echo "SKIP nmap comparison (nmap not installed)"
@@ -151,16 +192,34 @@ printf '%-4s %-9s %-13s %-14s %-28s %s\n' "" port kind expected \
     "$([ "$nmap_only" = 1 ] && echo "-" || echo "scanfw (reason)")" "nmap (reason)"
 for port in "${ports[@]}"; do
     key=$proto/$port
-    want=$(netlab_expected "$tech" "${NETLAB_KIND[$key]}")
+    want=$(netlab_expected "$tech" "${NETLAB_KIND[$key]}" "$family")
     got=${SCANFW_STATE[$key]:-none}
     ngot=${NMAP_STATE[$key]:-none}
+    reason=${SCANFW_REASON[$key]:-} nreason=${NMAP_REASON[$key]:-}
     verdict=ok msgs=()
     if [ "$nmap_only" = 0 ]; then
         [ "$got" = "$want" ] || msgs+=("scanfw says $got, table says $want")
         if command -v nmap >/dev/null && [ "$got" != "$ngot" ]; then
-            msgs+=("scanfw says $got (${SCANFW_REASON[$key]:-}), nmap says $ngot (${NMAP_REASON[$key]:-})")
+            msgs+=("scanfw says $got ($reason), nmap says $ngot ($nreason)")
+        elif command -v nmap >/dev/null && [ "$compare_reasons" = 1 ]; then
+            if reason_free "$key"; then
+                for r in "$reason" "$nreason"; do
+                    [[ $ICMP_ANY_REASONS == *" $r "* ]] ||
+                        msgs+=("reason '$r' is none of the ICMP messages this target sends:$ICMP_ANY_REASONS")
+                done
+            elif [ "$reason" != "$nreason" ]; then
+                msgs+=("scanfw's reason is $reason, nmap's $nreason")
+            fi
         fi
-        col4="$got (${SCANFW_REASON[$key]:-})"
+        if [ "$tech" = ipproto ]; then
+            name=$(protocol_name "$port")
+            [ "${SCANFW_SERVICE[$key]:-none}" = "$name" ] ||
+                msgs+=("scanfw's service is ${SCANFW_SERVICE[$key]:-none}, /etc/protocols says $name")
+            # nmap reads its own nmap-protocols: shown, not required.
+            [ -z "${NMAP_SERVICE[$key]:-}" ] || [ "${NMAP_SERVICE[$key]}" = "$name" ] ||
+                echo "note: $key: nmap's service is ${NMAP_SERVICE[$key]} (nmap-protocols), /etc/protocols' $name"
+        fi
+        col4="$got ($reason)"
     else
         [ "$ngot" = "$want" ] || msgs+=("nmap says $ngot (${NMAP_REASON[$key]:-}), table says $want")
         col4="-"
@@ -170,6 +229,29 @@ for port in "${ports[@]}"; do
         "$col4" "$ngot (${NMAP_REASON[$key]:-})"
     for m in "${msgs[@]}"; do problem "$tech $key: $m"; done
 done
+
+# IPv4 ICMP alone: then the only ICMP message is the echo reply, and both must say so.
+if [ "$tech" = ipproto ] && [ "$family" = 4 ] && command -v nmap >/dev/null; then
+    alone=()
+    [ "$nmap_only" = 0 ] && alone+=("scanfw|$bin --plugin ipproto -p 1 --timeout 300ms --retries 1 -oJ $work/alone.jsonl $TARGET")
+    alone+=("nmap|nmap -sO -Pn -n --reason -p 1 --max-retries 1 -oX $work/alone.xml $TARGET")
+    for entry in "${alone[@]}"; do
+        who=${entry%%|*} line=${entry#*|}
+        rc=0
+        # shellcheck disable=SC2086 # the words of the command line above
+        run netlab_exec_scanner "$prefix" timeout 40 $line >"$work/alone.$who.out" 2>&1 || rc=$?
+        if [ "$rc" != 0 ]; then
+            problem "$who -p 1 exited $rc"; cat "$work/alone.$who.out"; continue
+        fi
+        if [ "$who" = scanfw ]; then
+            got=$(jq -r 'select(has("port")) | "\(.state) \(.reason)"' "$work/alone.jsonl")
+        else
+            got=$(python3 "$here/../lib/nmap_xml_ports.py" "$work/alone.xml" | awk '{ print $2, $3 }')
+        fi
+        echo "ICMP (ip/1) alone: $who says $got"
+        [ "$got" = "open echo-reply" ] || problem "ip/1 alone: $who says '$got', not 'open echo-reply'"
+    done
+fi
 
 if [ "$fail" = 0 ]; then
     echo "== $tech: PASS"

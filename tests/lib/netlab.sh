@@ -24,6 +24,11 @@
 #   TCP 22 open, 80 open, 113 closed, 8080 drop, 8081 reject admin-prohibited,
 #       8082 reject tcp reset
 #   UDP 53 open (a DNS server), 123 closed, 161 drop, 162 reject admin-prohibited
+#   IP protocols (nmap -sO): 47 (GRE) drop, 132 (SCTP) reject admin-prohibited; the
+#       others as the kernel has them (TCP, UDP, ICMP, IGMP, ICMPv6 spoken, the
+#       rest answered with protocol unreachable or parameter problem). (IPv6 rejects
+#       nothing with an empty payload: nf_reject wants a transport header. SCTP
+#       probes carry one.)
 # Listeners also run on TCP 8080-8082 and UDP 161,162: if a firewall rule were
 # missing those ports would show "open", so a wrong state can't pass by accident.
 # NETLAB_KIND and netlab_expected say what each technique must find there.
@@ -127,20 +132,50 @@ declare -A NETLAB_KIND=(
     [tcp/22]=open [tcp/80]=open [tcp/113]=closed
     [tcp/8080]=drop [tcp/8081]=reject-admin [tcp/8082]=reset-reject
     [udp/53]=open [udp/123]=closed [udp/161]=drop [udp/162]=reject-admin
+    # IP protocols (ipproto, nmap -sO): spoken by both families, by one only, by none
+    # (protocol unreachable / parameter problem), dropped, rejected; 0 is no protocol
+    # in IPv4 and IPv6's hop-by-hop header, which the kernel drops when empty.
+    [ip/0]=hopopt [ip/1]=spoken-v4 [ip/2]=igmp [ip/6]=spoken [ip/17]=spoken
+    [ip/47]=drop [ip/58]=spoken-v6 [ip/132]=reject-admin [ip/255]=none
 )
 
-# netlab_expected TECHNIQUE KIND: the state nmap's semantics give. Linux answers an
-# ACK probe (with or without a listener) with a RST of window 0, so window scan says
-# "closed" even for open ports.
+# netlab_expected TECHNIQUE KIND [FAMILY]: the state nmap's semantics give (FAMILY 4
+# or 6 matters to ipproto only; default 4). Linux answers an ACK probe (with or
+# without a listener) with a RST of window 0, so window scan says "closed" even for
+# open ports; it answers FIN/ACK (maimon) with RST at open ports too, as RFC 9293
+# says (BSD stacks drop it there), so maimon says "closed" at open ports.
+# "scanflags" is the one the tests run, flags FINACK as ack (nmap --scanflags FINACK
+# -sA): an ACK scan's table; "scanflags-syn" its defaults, SYN as syn: a SYN scan's.
 netlab_expected() {
+    if [ "$1" = ipproto ]; then
+        local six=0
+        [ "${3:-4}" = 6 ] && six=1
+        case "$2:$six" in
+            spoken:*) echo open ;;
+            spoken-v4:0 | spoken-v6:1) echo open ;;
+            spoken-v4:1 | spoken-v6:0) echo closed ;;
+            igmp:0) echo "open|filtered" ;;  # a query with no group to report: no answer
+            igmp:1) echo closed ;;
+            hopopt:0) echo closed ;;
+            hopopt:1) echo "open|filtered" ;;  # an empty hop-by-hop header: dropped
+            none:*) echo closed ;;
+            drop:*) echo "open|filtered" ;;
+            reject-admin:*) echo filtered ;;
+            *) echo "?" ;;
+        esac
+        return 0
+    fi
     case "$1:$2" in
         udp:open) echo open ;;
         udp:closed) echo closed ;;
         udp:drop) echo "open|filtered" ;;
         udp:reject-admin) echo filtered ;;
-        connect:open | syn:open) echo open ;;
+        connect:open | syn:open | scanflags-syn:open) echo open ;;
         ack:open | ack:closed | ack:reset-reject) echo unfiltered ;;
         window:open) echo closed ;;  # RST window 0, as for a closed port
+        maimon:open) echo closed ;;  # Linux: RST to FIN/ACK at open ports too
+        maimon:drop) echo "open|filtered" ;;
+        scanflags:open | scanflags:closed | scanflags:reset-reject) echo unfiltered ;;  # FINACK as ack
         null:open | fin:open | xmas:open) echo "open|filtered" ;;
         null:drop | fin:drop | xmas:drop) echo "open|filtered" ;;
         *:closed | *:reset-reject) echo closed ;;
@@ -366,6 +401,8 @@ _netlab_target() {  # PREFIX ROLE PROFILE BARE STATIC
         tcp dport 8082 reject with tcp reset
         udp dport 161 drop
         udp dport 162 reject with icmpx type admin-prohibited
+        meta l4proto 47 drop
+        meta l4proto 132 reject with icmpx type admin-prohibited
     }
 }" || return 1
         netlab_listen "$prefix" --target "$role" --tcp "$NETLAB_TCP_LISTEN" --udp "$NETLAB_UDP_LISTEN" \

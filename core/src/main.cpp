@@ -104,8 +104,9 @@ int scan(CliOptions opts) {
         ping_only ? std::vector<PluginRequest>{} : cfg.plugins.empty() ? default_techniques(raw != nullptr) : cfg.plugins;
     // Discovery flags replace the default probes; on a local Ethernet segment ARP and
     // neighbour discovery still ask, as in nmap (which -PE alone does not skip).
-    const DefaultDiscovery defaults = cfg.discovery ? explicit_discovery(*cfg.discovery, raw != nullptr)
-                                                    : default_discovery(raw != nullptr);
+    const bool arp_ping = !cfg.disable_arp_ping.value_or(false);
+    const DefaultDiscovery defaults = cfg.discovery ? explicit_discovery(*cfg.discovery, raw != nullptr, arp_ping)
+                                                    : default_discovery(raw != nullptr, arp_ping);
     const Jobs plan = make_jobs(port_requests, {}, opts.plugin_args, no_discovery ? nullptr : &defaults, registry, ports);
     const std::vector<Job>& jobs = plan.jobs;
     for (const Job& j : jobs)

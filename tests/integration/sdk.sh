@@ -89,7 +89,7 @@ check "synwin: 21 and 23 closed (reset)" [ "$(grep -c '"technique":"synwin","sta
 packets=$(ip netns exec "$ns-t" nft -j list counter inet sdk win512 | python3 -c 'import json,sys; print([o for o in json.load(sys.stdin)["nftables"] if "counter" in o][0]["counter"]["packets"])')
 check "the window option reached the wire: $packets SYNs with window 512, 3 wanted" [ "$packets" -ge 3 ]
 
-out=$(run -sn --discover fin-ping:40125 -oJ - 198.18.0.2 198.18.0.3)
+out=$(run -sn --disable-arp-ping --discover fin-ping:40125 -oJ - 198.18.0.2 198.18.0.3)
 check "fin-ping: 198.18.0.2 up (reset): $out" grep -q '"host":"198.18.0.2","status":"up","reason":"reset"' <<<"$out"
 check "fin-ping: 198.18.0.3 down" grep -q '"host":"198.18.0.3","status":"down"' <<<"$out"
 

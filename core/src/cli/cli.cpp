@@ -107,6 +107,9 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
     bool no_discovery = false, ping_only = false, service = false, version_light = false, version_all = false;
     app.add_flag("--no-discovery", no_discovery, "-Pn: no host discovery: take every target as up");
     app.add_flag("--ping-only", ping_only, "-sn: host discovery only, no port scan");
+    bool disable_arp_ping = false;
+    app.add_flag("--disable-arp-ping", disable_arp_ping,
+                 "No ARP/neighbour discovery of its own on a local segment: send the discovery probes there too");
     // Ports.
     std::string ports;
     app.add_option("-p,--ports", ports,
@@ -268,6 +271,7 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
             s.discovery = d;
         }
         if (ping_only) s.ping_only = true;
+        if (disable_arp_ping) s.disable_arp_ping = true;
         if (!ports.empty()) s.ports = ports;
         if (top > 0) s.top_ports = top;
         if (service || version_light || version_all || intensity >= 0) s.service = true;

@@ -33,6 +33,7 @@ void ScanConfig::override_with(const ScanConfig& over) {
     if (!over.plugins.empty()) plugins = over.plugins;
     take(discovery, over.discovery);
     take(ping_only, over.ping_only);
+    take(disable_arp_ping, over.disable_arp_ping);
     take(ports, over.ports);
     take(top_ports, over.top_ports);
     if (!over.targets.empty()) targets = over.targets;
@@ -189,6 +190,7 @@ public:
             else if (key == "plugins") cfg.plugins = plugins(v, key, false);
             else if (key == "discovery") cfg.discovery = plugins(v, key, true);
             else if (key == "ping-only") cfg.ping_only = flag(v, key);
+            else if (key == "disable-arp-ping") cfg.disable_arp_ping = flag(v, key);
             else if (key == "ports") cfg.ports = ports(v);
             else if (key == "top-ports") cfg.top_ports = static_cast<std::uint32_t>(number(v, key, 1, 65535));
             else if (key == "targets") cfg.targets = words(v, key);

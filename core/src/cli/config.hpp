@@ -41,6 +41,7 @@ struct ScanConfig {
     // these host techniques. `ping_only`: -sn, discovery and no port scan.
     std::optional<std::vector<PluginRequest>> discovery;
     std::optional<bool> ping_only;
+    std::optional<bool> disable_arp_ping;  // --disable-arp-ping: no ARP/ND of its own on a segment
     std::optional<std::string> ports;  // nmap port syntax
     std::optional<std::uint32_t> top_ports;  // --top-ports N, -F (100)
     std::vector<std::string> targets;

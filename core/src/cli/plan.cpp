@@ -115,10 +115,10 @@ std::vector<PluginRequest> default_techniques(bool raw_allowed) {
     return {PluginRequest{raw_allowed ? "syn" : "connect", {}}};
 }
 
-DefaultDiscovery default_discovery(bool raw_allowed) {
+DefaultDiscovery default_discovery(bool raw_allowed, bool arp_ping) {
     DefaultDiscovery d;
     // Without raw sockets there is no ARP either: connect() for every host.
-    if (raw_allowed) d.local = {{"arp", {}}, {"nd", {}}};
+    if (raw_allowed && arp_ping) d.local = {{"arp", {}}, {"nd", {}}};
     if (raw_allowed)
         d.remote = {{"icmp-echo", {}},
                     {"tcp-syn-ping", {{"ports", "443", "default discovery"}}},
@@ -129,11 +129,11 @@ DefaultDiscovery default_discovery(bool raw_allowed) {
     return d;
 }
 
-DefaultDiscovery explicit_discovery(std::vector<PluginRequest> requests, bool raw_allowed) {
+DefaultDiscovery explicit_discovery(std::vector<PluginRequest> requests, bool raw_allowed, bool arp_ping) {
     DefaultDiscovery d;
     const bool link = std::any_of(requests.begin(), requests.end(),
                                   [](const PluginRequest& r) { return r.name == "arp" || r.name == "nd"; });
-    if (raw_allowed && !link) d.local = {{"arp", {}, {}}, {"nd", {}, {}}};
+    if (raw_allowed && arp_ping && !link) d.local = {{"arp", {}, {}}, {"nd", {}, {}}};
     d.remote = std::move(requests);
     return d;
 }

@@ -40,11 +40,13 @@ struct DefaultDiscovery {
     std::vector<PluginRequest> local;   // for hosts on a local segment
     std::vector<PluginRequest> remote;  // for the others
 };
-DefaultDiscovery default_discovery(bool raw_allowed);
+// `arp_ping` false (--disable-arp-ping): no ARP/ND of their own; hosts on a segment get
+// the same probes as the others.
+DefaultDiscovery default_discovery(bool raw_allowed, bool arp_ping = true);
 // Discovery flags given (-PE, -PS..., a profile's `discovery:`): these probes for hosts
 // behind a router, and, as nmap does, ARP and neighbour discovery for hosts on a local
 // Ethernet segment when raw sockets can be opened, unless ARP or ND is among them.
-DefaultDiscovery explicit_discovery(std::vector<PluginRequest> requests, bool raw_allowed);
+DefaultDiscovery explicit_discovery(std::vector<PluginRequest> requests, bool raw_allowed, bool arp_ping = true);
 
 // The scan's jobs: its port techniques, then its host techniques, each configured with
 // its options and given its ports (port techniques) or probe ports (host techniques).

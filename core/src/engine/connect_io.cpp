@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,19 +13,11 @@
 
 #include "common/errors.hpp"
 #include "net/socket_address.hpp"
+#include "system/descriptors.hpp"
 
 namespace scanfw {
 
-std::size_t ConnectIo::parallelism() {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    const rlim_t limit = rl.rlim_cur == RLIM_INFINITY ? 65536 : rl.rlim_cur;
-    return static_cast<std::size_t>(std::clamp<rlim_t>(limit > 64 ? limit - 64 : 8, 8, 8192));
-}
+std::size_t ConnectIo::parallelism() { return socket_budget(8192); }
 
 ConnectIo::ConnectIo(bool bind_source)
     : bind_source_(bind_source), parallel_(parallelism()), epoll_(epoll_create1(EPOLL_CLOEXEC)) {

@@ -181,7 +181,13 @@ std::optional<Route> Routes::lookup(const IpAddress& dst) {
     const IpAddress block = route_block(dst);
     if (const auto it = fine_->find(block); it != fine_->end())
         for (const LongRoute& r : it->second)
-            if (r.contains(dst)) return kernel_route(dst);
+            if (r.contains(dst)) {
+                if (auto hit = by_address_.find(dst); hit != by_address_.end()) return hit->second;
+                auto route = kernel_route(dst);
+                if (by_address_.size() > 65536) by_address_.clear();
+                by_address_.emplace(dst, route);
+                return route;
+            }
     if (auto it = cache_.find(block); it != cache_.end()) return it->second;
     auto r = kernel_route(dst);
     if (cache_.size() > 65536) cache_.clear();

@@ -43,9 +43,10 @@ public:
 private:
     absl::flat_hash_map<IpAddress, std::optional<Route>, IpAddressHash> cache_;  // by /24, /64
     // Routes longer than the block they are in (this host's own addresses, a /28
-    // routed elsewhere), by block: an address under one is asked alone; the rest of
+    // routed elsewhere), by block: an address under one is asked (and cached) alone; the rest of
     // its block shares the block's route. Read at the first lookup.
     std::optional<FineRoutes> fine_;
+    absl::flat_hash_map<IpAddress, std::optional<Route>, IpAddressHash> by_address_;  // under a long route
 };
 
 // The /24 (IPv4) or /64 (IPv6) block an address is in: what Routes caches by.

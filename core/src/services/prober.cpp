@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,8 +18,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "system/interrupt.hpp"
+#include "net/socket_address.hpp"
 #include "services/tls.hpp"
+#include "system/descriptors.hpp"
+#include "system/interrupt.hpp"
 
 namespace scanfw::services {
 
@@ -40,37 +41,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-// As many services at once as descriptors allow (each holds one socket at a
-// time), leaving room for outputs and plugins.
-std::size_t auto_parallelism() {
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-    }
-    const rlim_t limit = rl.rlim_cur == RLIM_INFINITY ? 65536 : rl.rlim_cur;
-    return static_cast<std::size_t>(std::clamp<rlim_t>(limit > 64 ? limit - 64 : 8, 8, 4096));
-}
-
-sockaddr_storage socket_address_of(const IpAddress& a, std::uint16_t port, socklen_t& len) {
-    sockaddr_storage ss{};
-    if (a.family == Family::V4) {
-        auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
-        std::memcpy(&sin->sin_addr, a.bytes.data(), 4);
-        len = sizeof(sockaddr_in);
-    } else {
-        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
-        std::memcpy(&sin6->sin6_addr, a.bytes.data(), 16);
-        len = sizeof(sockaddr_in6);
-    }
-    return ss;
-}
 
 std::string describe(const ServiceTarget& t) {
     return t.host.family == Family::V6 ? fmt::format("[{}]:{}/{}", t.host.str(), t.port, t.udp ? "udp" : "tcp")
@@ -323,7 +293,7 @@ private:
         s.interest = 0;
         s.response.clear();
         socklen_t len = 0;
-        const sockaddr_storage sa = socket_address_of(s.target.host, s.target.port, len);
+        const sockaddr_storage sa = socket_address(s.target.host, s.target.port, len);
         spdlog::trace("services: {}: probe {}{}", s.label, s.probe->name, s.ssl ? " through SSL" : "");
         // One deadline for the TCP connect and, in a tunnel, the TLS handshake.
         set_deadline(s, Clock::now() + (s.ssl ? opt_.ssl_timeout : opt_.connect_timeout));
@@ -694,7 +664,7 @@ private:
 };
 
 ServiceProber::ServiceProber(const ProbeDb& db, ProberOptions options)
-    : db_(db), options_(options), parallelism_(options.parallelism > 0 ? options.parallelism : auto_parallelism()) {
+    : db_(db), options_(options), parallelism_(options.parallelism > 0 ? options.parallelism : socket_budget(4096)) {
     if (options_.intensity < 0 || options_.intensity > 9)
         throw std::invalid_argument(fmt::format("version intensity {} is not 0-9", options_.intensity));
     if (options_.max_response == 0) options_.max_response = 4096;

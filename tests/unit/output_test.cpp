@@ -471,7 +471,7 @@ TEST_F(OutputTest, JsonLinesIsARecordOfTheScan) {
 
 TEST_F(OutputTest, TheRecordReadsBackAsItWasWritten) {
     std::vector<Result> results = testnet_syn();
-    results[1].service = ServiceInfo{"ssh", "OpenSSH", "9.2p1", "protocol 2.0", "", "Linux", "", {"cpe:/a:openbsd:openssh:9.2p1"}, "", "probed", 10};
+    results[1].service = std::make_shared<const ServiceInfo>(ServiceInfo{"ssh", "OpenSSH", "9.2p1", "protocol 2.0", "", "Linux", "", {"cpe:/a:openbsd:openssh:9.2p1"}, "", "probed", 10});
     ScanInfo info = scan_info({technique("syn", kTestnetTcp)});
     info.seed = 42;
     info.shard = 2;

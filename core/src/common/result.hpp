@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +33,8 @@ struct Result {
     std::string_view reason;
     std::uint8_t ttl = 0;      // of the reply; 0 when there was none
     std::uint32_t rtt_us = 0;  // 0 when unknown
-    std::optional<ServiceInfo> service;  // with -sV
+    // With -sV; shared and apart, so that a result without one (nearly all) stays small.
+    std::shared_ptr<const ServiceInfo> service;
 };
 
 using MacAddress = std::array<std::uint8_t, 6>;

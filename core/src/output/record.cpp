@@ -220,7 +220,7 @@ void RecordReader::read(const std::string& path, const Callbacks& cb) {
                     s.method = j.value("method", "probed");
                     s.conf = j.value("conf", 10);
                     for (const auto& c : j.value("cpe", json::array())) s.cpe.push_back(c.get<std::string>());
-                    r.service = std::move(s);
+                    r.service = std::make_shared<const ServiceInfo>(std::move(s));
                 }
                 if (cb.result) cb.result(r);
             } else {

@@ -108,7 +108,7 @@ void decode(const std::uint8_t* r, HostView& view) {
         s.method = in.str();
         s.conf = in.u8();
         for (std::uint8_t n = in.u8(); n > 0; --n) s.cpe.push_back(in.str());
-        res.service = std::move(s);
+        res.service = std::make_shared<const ServiceInfo>(std::move(s));
     }
     view.results.push_back(std::move(res));
 }
@@ -229,7 +229,7 @@ void Spool::add(const Result& r) {
     put_str(buf_, r.reason);
     put8(buf_, r.ttl);
     put32(buf_, r.rtt_us);
-    put8(buf_, r.service.has_value());
+    put8(buf_, r.service != nullptr);
     if (r.service) {
         const ServiceInfo& s = *r.service;
         for (const std::string* f : {&s.name, &s.product, &s.version, &s.extrainfo, &s.hostname, &s.ostype,

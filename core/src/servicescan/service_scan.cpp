@@ -124,7 +124,7 @@ void ServiceScan::pass(Result r, const Found& f) {
         r.reason = r.protocol == Protocol::Udp ? "udp-response" : "tcp-response";
         r.ttl = 0;
     }
-    r.service = f.info;
+    r.service = std::make_shared<const ServiceInfo>(f.info);
     next_.on_result(r);
 }
 

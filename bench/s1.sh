@@ -7,12 +7,12 @@ bench_need_root
 bench_check_scanfw
 
 OPEN=${S1_OPEN:-7,22,25,53,80,110,143,443,993,1723,3306,5432,6379,8080,9200,11211,27017,40000,50000,65535}
-SCANFW_FLAGS=${SCANFW_S1_FLAGS:---plugin syn -p 1-65535 --rate 1000000 --retries 2 --timeout 300ms}
+SCANFW_FLAGS=${SCANFW_S1_FLAGS:--Pn --plugin syn -p 1-65535 --rate 1000000 --retries 2 --timeout 300ms}
 NMAP_FLAGS=${NMAP_S1_FLAGS:--sS -Pn -n -p 1-65535 -T4}
 MASSCAN_RATES=${MASSCAN_S1_RATES:-100000 1000000 10000000}
 RUNS=${S1_HYPERFINE_RUNS:-5}
 # More scanfw runs, "LABEL|FLAGS" a line (see bench_scanfw_variants).
-VARIANTS=${SCANFW_S1_VARIANTS-"T5|--plugin syn -p 1-65535 -T5"}
+VARIANTS=${SCANFW_S1_VARIANTS-"T5|-Pn --plugin syn -p 1-65535 -T5"}
 
 bench_net_up s1
 netlab_listen "$PFX" --tcp "$OPEN"

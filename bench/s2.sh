@@ -14,18 +14,18 @@ NET=$ANY_NET
 # The default scanfw run is SCANFW_S<N>_FLAGS; SCANFW_S<N>_VARIANTS adds runs,
 # "LABEL|FLAGS" a line: -T5 as nmap gets, and a floor under the adaptive rate.
 if [ "$SCEN" = S3 ]; then
-    SCANFW_FLAGS=${SCANFW_S3_FLAGS:---plugin syn -p $PORTS --rate 1000000 --retries 4 --timeout 300ms}
-    VARIANTS=${SCANFW_S3_VARIANTS-"T5|--plugin syn -p $PORTS -T5
-minrate|--plugin syn -p $PORTS --rate 1000000 --min-rate 100000 --retries 4 --timeout 300ms"}
+    SCANFW_FLAGS=${SCANFW_S3_FLAGS:--Pn --plugin syn -p $PORTS --rate 1000000 --retries 4 --timeout 300ms}
+    VARIANTS=${SCANFW_S3_VARIANTS-"T5|-Pn --plugin syn -p $PORTS -T5
+minrate|-Pn --plugin syn -p $PORTS --rate 1000000 --min-rate 100000 --retries 4 --timeout 300ms"}
     SCANFW_CAP=${SCANFW_S3_CAP:-60}
     NMAP_FLAGS=${NMAP_S3_FLAGS:--sS -Pn -n -p $PORTS -T5}
     NMAP_CAP=${NMAP_S3_CAP:-150}
     MASSCAN_RATES=${MASSCAN_S3_RATES:-100000 300000 1000000}
 else
-    SCANFW_FLAGS=${SCANFW_S2_FLAGS:---plugin syn -p $PORTS --rate 1000000 --retries 2 --timeout 300ms}
+    SCANFW_FLAGS=${SCANFW_S2_FLAGS:--Pn --plugin syn -p $PORTS --rate 1000000 --retries 2 --timeout 300ms}
     # The default flags twice more: on this shared 2-core machine one S2 run moves by
     # 10-20 %, so three runs of the same command show the spread.
-    VARIANTS=${SCANFW_S2_VARIANTS-"T5|--plugin syn -p $PORTS -T5
+    VARIANTS=${SCANFW_S2_VARIANTS-"T5|-Pn --plugin syn -p $PORTS -T5
 repeat2|$SCANFW_FLAGS
 repeat3|$SCANFW_FLAGS"}
     SCANFW_CAP=${SCANFW_S2_CAP:-120}

@@ -14,14 +14,14 @@ bench_check_scanfw
 
 OPEN=${S4_OPEN:-53,123,161,500,514}
 DROP=${S4_DROP:-137,999}
-SCANFW_FLAGS=${SCANFW_S4_FLAGS:---plugin udp -p 1-1000 --rate 100000 --retries 2 --timeout 300ms}
+SCANFW_FLAGS=${SCANFW_S4_FLAGS:--Pn --plugin udp -p 1-1000 --rate 100000 --retries 2 --timeout 300ms}
 NMAP_FLAGS=${NMAP_S4_FLAGS:--sU -Pn -n -p 1-1000 -T4}
 MASSCAN_RATES=${MASSCAN_S4_RATES:-100000}
 # More scanfw runs ("LABEL|FLAGS" a line): a fixed timeout nearer this veth's real
 # round trip (well under 1 ms), to show how much of S4's time is waiting for the
 # silent (dropped) ports, and -T4 as nmap gets.
-VARIANTS=${SCANFW_S4_VARIANTS-"timeout20ms|--plugin udp -p 1-1000 --rate 100000 --retries 2 --timeout 20ms
-T4|--plugin udp -p 1-1000 -T4"}
+VARIANTS=${SCANFW_S4_VARIANTS-"timeout20ms|-Pn --plugin udp -p 1-1000 --rate 100000 --retries 2 --timeout 20ms
+T4|-Pn --plugin udp -p 1-1000 -T4"}
 SCANFW_CAP=120 NMAP_CAP=${NMAP_S4_CAP:-300}
 if [ "${SCEN:-S4}" = S4L ]; then
     # With the limits on, a correct answer takes about one closed port per second

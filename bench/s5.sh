@@ -21,7 +21,7 @@ bench_check_scanfw
 
 PORTS=1-256
 OPEN=22,80
-SCANFW_FLAGS=${SCANFW_S5_FLAGS:---plugin syn -p $PORTS --rate 1000000 --retries 1 --timeout 300ms}
+SCANFW_FLAGS=${SCANFW_S5_FLAGS:--Pn --plugin syn -p $PORTS --rate 1000000 --retries 1 --timeout 300ms}
 MASSCAN_RATE=${MASSCAN_S5_RATE:-1000000}
 CAP16=${S5_CAP:-420}
 NETS=${S5_NETS:-198.19.0.0/20 198.19.0.0/16}

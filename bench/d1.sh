@@ -16,8 +16,9 @@
 # nmap's template; -sn -n always), NMAP_D1_FLAGS (-sn -n -T5), D1_NMAP_NET (default the whole /16;
 # a smaller CIDR inside it is run instead and its time scaled by the address count,
 # which the summary says), D1_NMAP_CAP (seconds, default 600), ZMAP_D1_RATE
-# (default 100000 probes/s). Each measured run holds /tmp/scanfw-bench.lock (flock),
-# so benchmarks of other checkouts on this machine do not run at the same time.
+# (default 100000 probes/s). Each measured run holds /tmp/scanfw-bench.lock (flock,
+# taken by lib.sh's bench_run), so benchmarks of other checkouts on this machine do
+# not run at the same time.
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 bench_need_root
@@ -30,19 +31,6 @@ NMAP_FLAGS=${NMAP_D1_FLAGS:--sn -n -T5}
 NMAP_NET=${D1_NMAP_NET:-$NET}
 NMAP_CAP=${D1_NMAP_CAP:-600}
 ZMAP_RATE=${ZMAP_D1_RATE:-100000}
-LOCK=/tmp/scanfw-bench.lock
-
-# locked CMD...: CMD while holding the machine's benchmark lock.
-locked() {
-    local rc=0
-    exec 9>"$LOCK"
-    bench_log "waiting for $LOCK"
-    flock 9
-    "$@" || rc=$?
-    flock -u 9
-    exec 9>&-
-    return "$rc"
-}
 
 bench_net_up d1
 ups=()
@@ -58,19 +46,19 @@ bench_log "truth: $(wc -l <"$BENCH_OUT/D1.truth") of 65536 up"
 for ((run = 1; run <= ${D1_SCANFW_RUNS:-3}; run++)); do
     out_s="$BENCH_OUT/out/D1.scanfw.sn$run.jsonl"
     # shellcheck disable=SC2086
-    locked bench_run_sh D1 scanfw "sn$run" "$NMAP_CAP" scanfw-jsonl "$out_s" "flags=-sn $SCANFW_FLAGS" "hosts=$NET" -- \
+    bench_run_sh D1 scanfw "sn$run" "$NMAP_CAP" scanfw-jsonl "$out_s" "flags=-sn $SCANFW_FLAGS" "hosts=$NET" -- \
         "$SCANFW -sn -n $SCANFW_FLAGS -q -vv -oJ - $NET | grep -F -e '\"status\":\"up\"' -e '\"type\":\"summary\"' > $out_s"
 done
 
 out_n="$BENCH_OUT/out/D1.nmap.sn.xml"
 # shellcheck disable=SC2086
-locked bench_run D1 nmap sn "$NMAP_CAP" nmap-xml "$out_n" "flags=$NMAP_FLAGS" "hosts=$NMAP_NET" -- \
+bench_run D1 nmap sn "$NMAP_CAP" nmap-xml "$out_n" "flags=$NMAP_FLAGS" "hosts=$NMAP_NET" -- \
     nmap $NMAP_FLAGS -oX "$out_n" "$NMAP_NET"
 
 out_z="$BENCH_OUT/out/D1.zmap.icmp.csv"
 bl="$BENCH_OUT/zmap-empty-blocklist.conf"
 : >"$bl"
-locked bench_run D1 zmap icmp "$NMAP_CAP" zmap-csv "$out_z" "rate=$ZMAP_RATE" "hosts=$NET" -- \
+bench_run D1 zmap icmp "$NMAP_CAP" zmap-csv "$out_z" "rate=$ZMAP_RATE" "hosts=$NET" -- \
     zmap -q --probe-module=icmp_echoscan -i "$IF_S" -G "$MAC_T" -S "$SCANNER_IP" -r "$ZMAP_RATE" -b "$bl" -c 1 \
     -o "$out_z" "$NET"
 

@@ -8,6 +8,7 @@
 # purged and the namespaces removed on exit.
 #   package.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited $?"' ERR
 build=$(realpath "$1") src=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -95,9 +96,12 @@ depends=$(dpkg-deb -f "$runtime_deb" Depends)
 echo "Depends: $depends"
 dep_names=$(tr ',|' '\n\n' <<<"$depends" | sed 's/ *(.*//; s/^ *//; s/ *$//' | grep .)
 deps_ok=1
+# Read the cache once: awk leaving early would kill a piped ldconfig with SIGPIPE, and
+# pipefail would then end this script at a random library.
+ldcache=$(ldconfig -p)
 while read -r lib; do
-    path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x86_64|64bit/ { print $NF; exit }')
-    [ -n "$path" ] || path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+    path=$(awk -v l="$lib" '$1 == l && /x86-64|x86_64|64bit/ { print $NF; exit }' <<<"$ldcache")
+    [ -n "$path" ] || path=$(awk -v l="$lib" '$1 == l { print $NF; exit }' <<<"$ldcache")
     pkg=$(dpkg -S "$(realpath "$path")" 2>/dev/null | head -1 | cut -d: -f1) || true
     [ -n "$pkg" ] || pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
     if [ -z "$pkg" ]; then bad "no package owns $lib ($path)"; deps_ok=0; continue; fi

@@ -18,7 +18,7 @@ namespace scanfw {
 struct PluginRequest {
     std::string name;
     std::vector<OptionSetting> options;
-    std::string where;  // "profile.yaml:3:12" when it came from a profile, for messages
+    std::string where{};  // "profile.yaml:3:12" when it came from a profile, for messages
     bool operator==(const PluginRequest& o) const { return name == o.name && options == o.options; }
 };
 

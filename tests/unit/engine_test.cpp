@@ -250,6 +250,36 @@ TEST(EngineLimits, DefeatingTheLimitIsFastAndWrong) {
     EXPECT_LT(r.seconds, 3);
 }
 
+// A try to a host with no round trip of its own waits the initial timeout, but is
+// looked at again (at most four times) in case the host is measured meanwhile; once it
+// is, its own estimate decides. Each look is a timer-queue entry: at -T5's measured
+// pace (5 ms) a sweep of silent hosts used to look 50 times at every try.
+TEST(RttEstimator, UnmeasuredTriesAreLookedAtAtMostFourTimes) {
+    const Timing t = timing_template(5);  // initial 250 ms, floor 5 ms
+    RttEstimator rtt(t);
+    const IpAddress near = *IpAddress::parse("198.18.0.2"), silent = *IpAddress::parse("198.18.0.3");
+    for (int i = 0; i < 8; ++i) rtt.sample(near, 200us);  // the pace: 5 ms, the floor
+    ASSERT_EQ(rtt.timeout(near), Clock::duration(t.min_timeout));
+    const Clock::time_point sent{};
+    int looks = 0;
+    Clock::time_point at = sent;
+    while (true) {
+        const auto next = rtt.check_at(silent, sent, at);
+        ASSERT_GT(next, at);
+        at = next;
+        ++looks;
+        if (at >= sent + t.timeout) break;
+    }
+    EXPECT_EQ(at, sent + Clock::duration(t.timeout)) << "an unmeasured host waits the initial timeout";
+    EXPECT_LE(looks, 4);
+    EXPECT_GE(looks, 2) << "and is looked at before its deadline";
+    // Measured meanwhile (20 ms round trips): the next look is its own deadline.
+    rtt.sample(silent, 20ms);
+    const auto own = rtt.check_at(silent, sent, sent + 70ms);
+    EXPECT_EQ(own, sent + rtt.timeout(silent));
+    EXPECT_LT(own, sent + Clock::duration(t.timeout));
+}
+
 // A flood of other traffic makes the capture drop packets every interval: the rate
 // halves, but not below 100 probes a second (or the rate asked for, if lower), or the
 // scan would stall (integration.forged once did, at --rate 20 under a flood).

@@ -157,7 +157,7 @@ bool Scheduler::start(const Item& item, Clock::time_point now) {
         spdlog::debug("no route to {}: its probes are lost", item.host.str());
         it->second.tries = 1;
         it->second.first_sent = it->second.sent = now;
-        due_.push({know_.rtt.check_at(item.host, now, now), item, 1});
+        due_.push({know_.rtt.check_at(item.host, now, now), now, item, 1});
         return true;
     }
     if (!send_try(item, it->second, first_source(item, n), now)) {
@@ -178,7 +178,7 @@ bool Scheduler::send_try(const Item& item, Flight& f, std::uint16_t source, Cloc
     f.sent = now;
     f.mark = mark;
     f.source = source;
-    due_.push({know_.rtt.check_at(item.host, now, now), item, f.tries});
+    due_.push({know_.rtt.check_at(item.host, now, now), now, item, f.tries});
     return true;
 }
 
@@ -234,16 +234,24 @@ void Scheduler::expire(Clock::time_point now) {
     while (!due_.empty() && due_.top().when <= now) {
         const Due d = due_.top();
         due_.pop();
+        // A look at a try to a host still without a round trip needs no flight (a
+        // lookup in a table too large for the cache) until the try's deadline.
+        if (!d.app_wait && !know_.rtt.measured(d.item.host)) {
+            if (const auto check = know_.rtt.check_at(d.item.host, d.sent, now); check > now) {
+                due_.push({check, d.sent, d.item, d.tries});
+                continue;
+            }
+        }
         auto it = flights_.find(d.item);
         if (it == flights_.end() || it->second.tries != d.tries) continue;  // answered or resent
         Flight& f = it->second;
         if (f.final_at != Clock::time_point{}) {
             if (now >= f.final_at) silence(it, now);
-            else due_.push({f.final_at, d.item, d.tries});
+            else due_.push({f.final_at, d.sent, d.item, d.tries, true});
             continue;
         }
         if (const auto check = know_.rtt.check_at(d.item.host, f.sent, now); check > now) {
-            due_.push({check, d.item, d.tries});
+            due_.push({check, d.sent, d.item, d.tries});
             continue;
         }
         // This try went unanswered.
@@ -333,7 +341,7 @@ void Scheduler::silence(Flights::iterator it, Clock::time_point now) {
         const Clock::time_point until = f.first_sent + timing_.app_wait;
         if (now < until) {
             f.final_at = until;
-            due_.push({until, it->first, f.tries});
+            due_.push({until, f.sent, it->first, f.tries, true});
             return;
         }
     }

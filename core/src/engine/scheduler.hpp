@@ -119,8 +119,10 @@ private:
     };
     struct Due {
         Clock::time_point when;
+        Clock::time_point sent;  // of the try it looks at
         Item item;
         std::uint8_t tries;
+        bool app_wait = false;  // the end of the application wait, not a try's deadline
         bool operator>(const Due& o) const { return when > o.when; }
     };
     using Flights = absl::flat_hash_map<Item, Flight, ItemHash>;

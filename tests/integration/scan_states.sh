@@ -203,9 +203,14 @@ for port in "${ports[@]}"; do
             msgs+=("scanfw says $got ($reason), nmap says $ngot ($nreason)")
         elif command -v nmap >/dev/null && [ "$compare_reasons" = 1 ]; then
             if reason_free "$key"; then
-                for r in "$reason" "$nreason"; do
+                # nmap now and then names that first message unknown-response (1 run in
+                # 8 side by side with the IPv6 test, under the sanitizer build): its state
+                # is still checked above, and scanfw's reason strictly.
+                for who_r in "scanfw:$reason" "nmap:$nreason"; do
+                    r=${who_r#*:}
+                    [ "$who_r" = nmap:unknown-response ] && continue
                     [[ $ICMP_ANY_REASONS == *" $r "* ]] ||
-                        msgs+=("reason '$r' is none of the ICMP messages this target sends:$ICMP_ANY_REASONS")
+                        msgs+=("${who_r%%:*}'s reason '$r' is none of the ICMP messages this target sends:$ICMP_ANY_REASONS")
                 done
             elif [ "$reason" != "$nreason" ]; then
                 msgs+=("scanfw's reason is $reason, nmap's $nreason")

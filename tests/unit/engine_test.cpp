@@ -251,10 +251,11 @@ TEST(EngineLimits, DefeatingTheLimitIsFastAndWrong) {
 }
 
 // A try to a host with no round trip of its own waits the initial timeout, but is
-// looked at again (at most four times) in case the host is measured meanwhile; once it
-// is, its own estimate decides. Each look is a timer-queue entry: at -T5's measured
-// pace (5 ms) a sweep of silent hosts used to look 50 times at every try.
-TEST(RttEstimator, UnmeasuredTriesAreLookedAtAtMostFourTimes) {
+// looked at again in case the host is measured meanwhile: first at the measured pace,
+// then twice as long each time; once the host is measured, its own estimate decides.
+// Each look is a timer-queue entry: at -T5's measured pace (5 ms) a sweep of silent
+// hosts used to look 50 times at every try.
+TEST(RttEstimator, UnmeasuredTriesAreLookedAtLessOftenAsTheyAge) {
     const Timing t = timing_template(5);  // initial 250 ms, floor 5 ms
     RttEstimator rtt(t);
     const IpAddress near = *IpAddress::parse("198.18.0.2"), silent = *IpAddress::parse("198.18.0.3");
@@ -271,8 +272,10 @@ TEST(RttEstimator, UnmeasuredTriesAreLookedAtAtMostFourTimes) {
         if (at >= sent + t.timeout) break;
     }
     EXPECT_EQ(at, sent + Clock::duration(t.timeout)) << "an unmeasured host waits the initial timeout";
-    EXPECT_LE(looks, 4);
+    EXPECT_LE(looks, 7);  // 5, 10, 20, 40, 80, 160, 250 ms
     EXPECT_GE(looks, 2) << "and is looked at before its deadline";
+    EXPECT_EQ(rtt.check_at(silent, sent, sent), sent + Clock::duration(t.min_timeout))
+        << "the first look comes at the measured pace";
     // Measured meanwhile (20 ms round trips): the next look is its own deadline.
     rtt.sample(silent, 20ms);
     const auto own = rtt.check_at(silent, sent, sent + 70ms);

@@ -90,20 +90,21 @@ public:
         if (it == hosts_.end()) return timing_.timeout;
         return bounded(it->second);
     }
-    // How soon to look again at an unanswered probe to a host with no sample yet: the
-    // round trips measured so far, but at most four looks a try. Each look is an entry
-    // in the engine's timer queue: at the measured pace (5 ms at -T5) a sweep of silent
-    // hosts spent half its time looking 50 times at each try it would wait out anyway.
+    // How soon to look again at an unanswered probe to a host with no sample yet.
     Clock::duration recheck() const {
-        const Clock::duration quarter = Clock::duration(timing_.timeout) / 4;
-        return global_.samples == 0 ? Clock::duration(timing_.timeout) : std::max(bounded(global_), quarter);
+        return global_.samples == 0 ? Clock::duration(timing_.timeout) : bounded(global_);
     }
     // When to look at a probe sent at `sent` to `host` next: its deadline, or sooner
-    // for a host that may get its first sample meanwhile.
+    // for a host that may get its first sample meanwhile: at the measured pace first,
+    // then twice as long each look (each look is an entry in the engine's timer queue:
+    // at -T5's pace of 5 ms a sweep of silent hosts spent half its time looking 50 times
+    // at each try it would wait out anyway; now 7 times). A host measured soon after
+    // the try, as a scanned host usually is, is caught as soon as before.
     Clock::time_point check_at(const IpAddress& host, Clock::time_point sent, Clock::time_point now) const {
         const Clock::time_point deadline = sent + timeout(host);
         if (measured(host)) return deadline;
-        return std::min(deadline, std::max(now, sent) + recheck());
+        const Clock::time_point from = std::max(now, sent);
+        return std::min(deadline, from + std::max(recheck(), from - sent));
     }
 
 private:

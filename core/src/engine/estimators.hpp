@@ -47,7 +47,9 @@ public:
     Clock::time_point next_token(Clock::time_point now) {
         refill(now);
         if (tokens_ >= 1.0) return now;
-        return now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>((1.0 - tokens_) / rate_));
+        // Rounded up, and at least a tick: a token a hair short is not there yet.
+        const auto wait = std::chrono::ceil<Clock::duration>(std::chrono::duration<double>((1.0 - tokens_) / rate_));
+        return now + std::max<Clock::duration>(wait, Clock::duration(1));
     }
 
 private:

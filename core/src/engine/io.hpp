@@ -11,16 +11,22 @@
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
-#include "engine/icmp_limits.hpp"
 #include "engine/item.hpp"
 
 namespace scanfw {
 
 inline constexpr std::size_t kSnapLen = 256;  // bytes of each answer kept (headers, quotes)
 
+// Where a try went: its send batch and its place in it.
+struct SendMark {
+    std::uint64_t batch = 0;
+    std::uint16_t index = 0;
+};
+
 // An answer matched to an item, with the bytes its Reply points into.
 struct Answer {
     Item item;
+    Clock::time_point at{};         // when it reached this host (the kernel's time); {}: unknown
     IpAddress ours;                 // the address it came to: which source it answers
     std::optional<MacAddress> mac;  // the sender's link-layer address
     Reply fields;                   // the reply without its spans (see view())
@@ -58,6 +64,18 @@ public:
     virtual int wait_fd() const = 0;
     virtual std::uint64_t sent() const = 0;
     virtual std::uint64_t dropped() const { return 0; }  // answers the capture lost
+    // When the try at `mark`, queued at `committed`, left; nullopt while it has not yet
+    // (it waits in a send queue).
+    virtual std::optional<Clock::time_point> sent_at(const SendMark&, Clock::time_point committed) const {
+        return committed;
+    }
+    // Every answer that reached this host before this time has been handed over by
+    // take_ready() (an answer may wait in a capture buffer for a while): silence
+    // before it is real.
+    virtual Clock::time_point horizon() const { return Clock::time_point::max(); }
+    // How far the horizon usually trails the present: silence is looked at this much
+    // after a try's deadline, when the horizon has passed it.
+    virtual Clock::duration horizon_lag() const { return {}; }
 };
 
 }  // namespace scanfw

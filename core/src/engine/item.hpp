@@ -29,7 +29,9 @@ struct Job {
     std::vector<std::uint16_t> ports;  // sorted: the scan's ports of its protocol, or its probe ports
     // Derived from the technique by make_job():
     State silence_state = State::Filtered;  // what silence after the last try means
-    bool icmp_matters = false;  // an ICMP error concludes otherwise than silence: rate limits matter
+    // The limited answers (bits of Limited: ICMP errors, RSTs) that conclude otherwise
+    // than silence: their rate limits matter.
+    std::uint8_t limited = 0;
     bool app_answers = false;   // applications answer (UDP services): wait for them
     bool connect = false;       // Carrier::Connect
 

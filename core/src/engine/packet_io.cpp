@@ -43,7 +43,7 @@ void PacketIo::begin(std::span<const Job> jobs) {
     end();
     // A key of our own for each run: answers to another run's (or another process's)
     // probes do not match ours.
-    tagger_.emplace(random_key());
+    tagger_.emplace(fixed_key_ ? *fixed_key_ : random_key());
     std::vector<MatchJob> match;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         if (jobs[i].connect) continue;
@@ -52,13 +52,13 @@ void PacketIo::begin(std::span<const Job> jobs) {
         match.push_back(std::move(m));
     }
     matcher_.emplace(*tagger_, std::move(match));
-    raw_.capture.start(filter_for(jobs), *matcher_);
+    capture_.start(filter_for(jobs), *matcher_);
     running_ = true;
 }
 
 void PacketIo::end() {
     if (!running_) return;
-    raw_.capture.stop();
+    capture_.stop();
     running_ = false;
 }
 
@@ -116,7 +116,7 @@ bool PacketIo::send(const Job& job, const Item& item, const IpAddress& source, S
         ctx.src_mac = route->mac;
     }
 
-    const std::span<std::uint8_t> slot = raw_.socket.slot();
+    const std::span<std::uint8_t> slot = sender_.slot();
     // ARP goes on the wire as it is; everything else gets an IP header in front.
     const std::size_t header = info.protocol == Protocol::Link && !v6 ? 0 : ip_header_size(item.host.family);
     const std::size_t len = job.technique->probe(ctx, slot.subspan(header));
@@ -124,14 +124,14 @@ bool PacketIo::send(const Job& job, const Item& item, const IpAddress& source, S
         throw PluginFailure(fmt::format("plugin '{}': probe() returned {} bytes, more than it was given", job.name(), len));
     check_tag(job, slot.subspan(header, len), tag, item.port);
 
-    RawSocket::Mark m;
+    PacketSender::Mark m;
     if (info.protocol == Protocol::Link) {
         if (!v6) {
-            m = raw_.socket.commit_link(len, route->ifindex, ETHERTYPE_ARP, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+            m = sender_.commit_link(len, route->ifindex, ETHERTYPE_ARP, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
         } else {
             const std::size_t total = finish_nd_packet(source, item.host, slot, len);
             if (total == 0) throw PluginFailure(fmt::format("plugin '{}': probe does not fit a packet", job.name()));
-            m = raw_.socket.commit_link(total, route->ifindex, ETHERTYPE_IPV6, ipv6_multicast_mac(solicited_node(item.host)));
+            m = sender_.commit_link(total, route->ifindex, ETHERTYPE_IPV6, ipv6_multicast_mac(solicited_node(item.host)));
         }
     } else {
         std::uint8_t protocol = 0;
@@ -145,10 +145,10 @@ bool PacketIo::send(const Job& job, const Item& item, const IpAddress& source, S
         const std::size_t total = finish_ip_packet(IpHeader{source, item.host, protocol, tag.ip_id, 64}, slot, len);
         if (total == 0)
             throw PluginFailure(fmt::format("plugin '{}': probe for port {} does not fit a packet", job.name(), item.port));
-        m = raw_.socket.commit(total, item.host);
+        m = sender_.commit(total, item.host);
     }
     mark = {m.batch, m.index};
-    if (raw_.socket.full()) raw_.socket.flush();
+    if (sender_.full()) sender_.flush();
     return true;
 }
 

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include <spdlog/spdlog.h>
 
@@ -16,14 +17,23 @@ namespace {
 constexpr auto kStopGrace = std::chrono::milliseconds(500);
 // The longest the loop sleeps when nothing is due (the rate is re-read after).
 constexpr auto kIdleWait = std::chrono::milliseconds(50);
+// How soon to look again at a try whose carrier has not yet sent it, or not yet read
+// what came by its deadline.
+constexpr auto kBehind = std::chrono::milliseconds(1);
 // Probes per loop turn: one send batch.
 constexpr std::size_t kBatch = 128;
 // A port asked this often in rounds without its silence ever being covered is given up
 // as silent (a host whose limiter never lets an error through again).
 constexpr int kMaxTries = 200;
 
-bool is_icmp_error(const Reply& r) {
-    return r.kind == Reply::Kind::IcmpError || (r.kind == Reply::Kind::Ip && r.unreach != Unreach::None);
+// The kind of rate-limited answer a reply is, if any.
+std::optional<Limited> limited_kind(const Reply& r) {
+    if (r.kind == Reply::Kind::IcmpError || (r.kind == Reply::Kind::Ip && r.unreach != Unreach::None))
+        return Limited::IcmpError;
+    if (r.kind == Reply::Kind::Tcp && (r.tcp_flags & tcp_flag::RST)) return Limited::Rst;
+    if (r.kind == Reply::Kind::Connect && r.connect_errno == ECONNREFUSED) return Limited::Rst;
+    if (r.kind == Reply::Kind::Connect && r.connect_errno != 0) return Limited::IcmpError;
+    return std::nullopt;
 }
 }  // namespace
 
@@ -112,10 +122,16 @@ void Scheduler::run() {
         }
         resend_.erase(resend_.begin(), resend_.begin() + static_cast<std::ptrdiff_t>(r));
         budget -= std::min(budget, send_rounds(now, budget));
+        // Out of items for now (the port scan waits for discovery to find hosts up):
+        // then only answers and timers can give more, and the loop waits for them.
+        bool starved = false;
         while (budget > 0) {
             Item item;
             if (pending_) item = *pending_;
-            else if (!items_.next(item)) break;
+            else if (!items_.next(item)) {
+                starved = true;
+                break;
+            }
             pending_.reset();
             if (!start(item, now)) {
                 pending_ = item;
@@ -124,17 +140,20 @@ void Scheduler::run() {
             --budget;
         }
         flush_all();
-        if (items_.finished() && !pending_ && flights_.empty() && resend_.empty()) break;
+        if (items_.finished() && !pending_ && flights_.empty() && resend_.empty() && witnesses_.empty()) break;
 
-        // Answers already there (a connect() that finished at once) need no waiting.
-        take_answers(time_.now());
-        if (items_.finished() && !pending_ && flights_.empty() && resend_.empty()) break;
+        // Answers already there (a connect() that finished at once) need no waiting;
+        // they may also have made items (a host found up).
+        if (take_answers(time_.now()) > 0) starved = false;
+        if (items_.finished() && !pending_ && flights_.empty() && resend_.empty() && witnesses_.empty()) break;
         now = time_.now();
         Clock::time_point wake = due_.empty() ? now + kIdleWait : due_.top().when;
         // A round that is due waits for the rate's next token like any other send.
-        if (const auto round = know_.icmp.next_round_time(); round != Clock::time_point::max())
+        if (const auto round = know_.limits.next_round_time(); round != Clock::time_point::max())
             wake = std::min(wake, std::max(round, limiter_.next_token(now)));
-        if ((!items_.finished() && !pending_) || !resend_.empty()) wake = std::min(wake, limiter_.next_token(now));
+        if (!witnesses_.empty()) wake = std::min(wake, std::max(next_witness(now), now + Clock::duration(1)));
+        if ((!items_.finished() && !pending_ && !starved) || !resend_.empty())
+            wake = std::min(wake, limiter_.next_token(now));
         if (pending_) wake = std::min(wake, now + std::chrono::milliseconds(1));
         wake = std::min(wake, now + kIdleWait);
         if (wake > now) wait_(ios_, wake);
@@ -176,55 +195,85 @@ bool Scheduler::send_try(const Item& item, Flight& f, std::uint16_t source, Cloc
     if (f.tries == 0) f.first_sent = now;
     ++f.tries;
     f.sent = now;
+    f.left = false;
     f.mark = mark;
     f.source = source;
-    due_.push({know_.rtt.check_at(item.host, now, now), now, item, f.tries});
+    look_at(item, f, know_.rtt.check_at(item.host, now, now));
     return true;
 }
 
-void Scheduler::take_answers(Clock::time_point now) {
+// When a try really left: a send queue may have held it after the engine queued it.
+std::optional<Clock::time_point> Scheduler::departure(const Item& item, Flight& f) const {
+    if (f.left) return f.sent;
+    const auto left = io_of_job_[item.job]->sent_at(f.mark, f.sent);
+    if (!left) return std::nullopt;
+    if (f.tries == 1) f.first_sent = *left;
+    f.sent = *left;
+    f.left = true;
+    return f.sent;
+}
+
+// A look at a try when `when` comes, or as soon after it as its carrier has read what
+// had come by then.
+void Scheduler::look_at(const Item& item, const Flight& f, Clock::time_point when, bool app_wait) {
+    due_.push({when + io_of_job_[item.job]->horizon_lag(), f.sent, item, f.tries, app_wait});
+}
+
+std::size_t Scheduler::take_answers(Clock::time_point now) {
     answers_buf_.clear();
     for (ProbeIo* io : ios_) io->take_ready(answers_buf_);
     for (const Answer& a : answers_buf_) handle(a, now);
     answers_ += answers_buf_.size();
+    return answers_buf_.size();
 }
 
 void Scheduler::handle(const Answer& a, Clock::time_point now) {
     auto it = flights_.find(a.item);
-    if (it == flights_.end()) return;  // late, duplicate, or for an item this run does not have
+    const Reply reply = a.view();
+    const auto kind = limited_kind(reply);
+    const Clock::time_point came = a.at == Clock::time_point{} ? now : a.at;
+    if (it == flights_.end()) {
+        // Late, duplicate, or for an item this run does not have. A limited answer still
+        // spent some of the host's allowance, for a probe sent up to the longest wait ago.
+        if (kind) know_.limits.limited(*kind, a.item.host, sources_.index_of(a.ours), came - timing_.max_timeout, came, false);
+        return;
+    }
     Flight& f = it->second;
     const Job& job = jobs_[a.item.job];
-    const Reply reply = a.view();
-    const bool icmp_error = is_icmp_error(reply);
-    if (icmp_error) {
-        know_.icmp.error(a.item.host, sources_.index_of(a.ours), f.mark, f.sent, f.silent_before);
-        if (f.covered > 0) know_.icmp.covered_miss();
+    const Clock::time_point left = departure(a.item, f).value_or(f.sent);
+    know_.limits.answered(a.item.host, left, came);
+    if (kind) {
+        // Which try drew it is unsure once there were several: any since the first.
+        know_.limits.limited(*kind, a.item.host, sources_.index_of(a.ours), f.tries > 1 ? f.first_sent : left, left,
+                             f.silent_before);
+        if (f.covered > 0) know_.limits.covered_miss();
     }
     if (f.witness) {
-        know_.icmp.round_result(a.item.host, icmp_error, true, now);
+        know_.limits.round_result(a.item.host, kind.has_value(), true, now);
         flights_.erase(it);
         return;
     }
     const Verdict v = job.technique->classify(reply);
     if (v.state == State::Undecided) return;
-    if (icmp_error) know_.icmp.add_witness(a.item);
+    if (kind) know_.limits.add_witness(*kind, a.item);
     // ICMP query replies (echo, timestamp) are not counted either: Linux sends them
     // through its global ICMP bucket (icmp_msgs_per_sec, 1000/s), so a sweep of many
     // live hosts loses most of them to the target's limit, not to the network; counted,
     // they raised the tries of every silent host and halved the rate (D1: 1.02 M
     // probes in 22 s instead of 0.74 M in 9 s).
     else if (reply.kind != Reply::Kind::Icmp) loss_.answered(f.tries);
+    // Round trips from the kernel's time of the answer and the try's departure, to
+    // the microsecond (when they are known; else from when the engine saw each).
+    const auto rtt = std::max<Clock::duration>(std::chrono::microseconds(1), came - left);
     // Karn: first tries only. An application's answer says nothing of the kernel's
     // round trip.
-    if (f.tries == 1 && !(job.app_answers && reply.kind == Reply::Kind::Udp))
-        know_.rtt.sample(a.item.host, now - f.sent);
-    if (f.in_round) know_.icmp.round_result(a.item.host, icmp_error, false, now);
+    if (f.tries == 1 && !(job.app_answers && reply.kind == Reply::Kind::Udp)) know_.rtt.sample(a.item.host, rtt);
+    if (f.in_round) know_.limits.round_result(a.item.host, kind.has_value(), false, now);
     Outcome o;
     // An ARP reply has no TTL, and a neighbour advertisement's hop limit is always 255
     // (RFC 4861): nmap reports reason_ttl 0 for both, and so does scanfw.
     o.ttl = reply.kind == Reply::Kind::Link ? 0 : reply.ttl;
-    o.rtt_us = static_cast<std::uint32_t>(
-        std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(now - f.sent).count()));
+    o.rtt_us = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(rtt).count());
     o.mac = a.mac;
     o.reply = &reply;
     finish(it, v, o);
@@ -245,91 +294,155 @@ void Scheduler::expire(Clock::time_point now) {
         auto it = flights_.find(d.item);
         if (it == flights_.end() || it->second.tries != d.tries) continue;  // answered or resent
         Flight& f = it->second;
+        ProbeIo& io = *io_of_job_[d.item.job];
+        // Silence counts from when the try left, and only up to what the carrier has
+        // read: a paused capture or sending thread delays the verdict, not changes it.
+        const Clock::time_point soon = now + std::max<Clock::duration>(io.horizon_lag(), kBehind);
         if (f.final_at != Clock::time_point{}) {
-            if (now >= f.final_at) silence(it, now);
-            else due_.push({f.final_at, d.sent, d.item, d.tries, true});
+            if (now < f.final_at) look_at(d.item, f, f.final_at, true);
+            else if (io.horizon() < f.final_at) due_.push({soon, d.sent, d.item, d.tries, true});
+            else silence(it, now);
             continue;
         }
-        if (const auto check = know_.rtt.check_at(d.item.host, f.sent, now); check > now) {
-            due_.push({check, d.sent, d.item, d.tries});
+        const auto left = departure(d.item, f);
+        if (!left) {
+            due_.push({soon, d.sent, d.item, d.tries});
+            continue;
+        }
+        if (const auto check = know_.rtt.check_at(d.item.host, *left, now); check > now) {
+            look_at(d.item, f, check);
+            continue;
+        }
+        if (io.horizon() < *left + know_.rtt.timeout(d.item.host)) {
+            due_.push({soon, d.sent, d.item, d.tries});
             continue;
         }
         // This try went unanswered.
         io_of_job_[d.item.job]->forget(d.item);
         const IpAddress host = d.item.host;
         if (f.witness) {
-            know_.icmp.round_result(host, false, true, now);
+            know_.limits.round_result(host, false, true, now);
             flights_.erase(it);
             continue;
         }
         f.silent_before = true;
-        const Job& job = jobs_[d.item.job];
-        const bool limits = job.icmp_matters && !timing_.defeat_icmp_ratelimit;
-        if (limits && know_.icmp.covered(host, f.source, f.mark, f.sent, f.first_sent)) {
+        const std::uint8_t kinds = limits_for(jobs_[d.item.job], host);
+        if (kinds && covered(kinds, host, f)) {
             ++f.covered;
-            know_.icmp.counted_covered();
+            know_.limits.counted_covered();
         }
+        SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; covered {} (needed {}){}", jobs_[d.item.job].name(),
+                     host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()), f.covered,
+                     kinds ? know_.limits.needed(loss_) : 0, f.in_round ? ", in a round" : "");
         if (f.in_round) {
             f.in_round = false;
-            know_.icmp.round_result(host, false, false, now);
+            know_.limits.round_result(host, false, false, now);
         }
-        if (!limits) {
+        if (!kinds) {
             if (f.tries < loss_.max_tries()) resend_.push_back(d.item);
             else silence(it, now);
-        } else if (f.covered >= know_.icmp.needed(loss_) || f.tries >= kMaxTries) {
-            if (f.covered < know_.icmp.needed(loss_))
-                spdlog::warn("{} port {}: no ICMP error could be drawn from it after {} tries; taken as silent",
+        } else if (f.covered >= know_.limits.needed(loss_) || f.tries >= kMaxTries) {
+            if (f.covered < know_.limits.needed(loss_))
+                spdlog::warn("{} port {}: no limited answer could be drawn from it after {} tries; taken as silent",
                              host.str(), d.item.port, f.tries);
             silence(it, now);
         } else if (!f.in_doubt && f.tries < loss_.max_tries()) {
             resend_.push_back(d.item);
         } else {
             f.in_doubt = true;
-            know_.icmp.enqueue(d.item, f.covered > 0, f.first_sent, now);
+            know_.limits.enqueue(d.item, kinds, f.covered > 0, f.first_sent, now);
         }
     }
 }
 
+// The limited answers whose silence must be covered for this job's probes to the host:
+// none when the user said so; RSTs only from a host that answers something (one that
+// answers nothing reads as one that drops everything).
+std::uint8_t Scheduler::limits_for(const Job& job, const IpAddress& host) const {
+    if (timing_.defeat_icmp_ratelimit) return 0;
+    std::uint8_t kinds = job.limited;
+    if ((kinds & bit(Limited::Rst)) && !know_.rtt.measured(host)) kinds &= static_cast<std::uint8_t>(~bit(Limited::Rst));
+    return kinds;
+}
+
+bool Scheduler::covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const {
+    for (std::size_t k = 0; k < kLimitedKinds; ++k) {
+        const auto kind = static_cast<Limited>(k);
+        if ((kinds & bit(kind)) && !know_.limits.covered(kind, host, f.source, f.sent, f.first_sent)) return false;
+    }
+    return true;
+}
+
 std::size_t Scheduler::send_rounds(Clock::time_point now, std::size_t budget) {
-    std::size_t sent = 0;
-    IcmpLimits::Round round;
-    while (budget > sent && know_.icmp.next_round(now, round)) {
+    std::size_t sent = send_witnesses(now);
+    AnswerLimits::Round round;
+    while (budget > sent && know_.limits.next_round(now, round)) {
         const std::size_t n = std::max<std::size_t>(1, sources_.count(round.host));
         const auto source = static_cast<std::uint16_t>((IpAddressHash{}(round.host) + round.number) % n);
-        // A round leaves in one batch of its own, in order.
+        // A round leaves in one batch of its own, in order; its witnesses after it.
         flush_all();
+        std::optional<std::pair<Item, SendMark>> last;
         for (const Item& item : round.items) {
             auto it = flights_.find(item);
             if (it == flights_.end()) {  // concluded meanwhile (a late answer)
-                know_.icmp.round_result(round.host, false, false, now);
+                know_.limits.round_result(round.host, false, false, now);
                 continue;
             }
             it->second.in_round = true;
             if (!send_try(item, it->second, source, now)) {
                 it->second.in_round = false;
-                know_.icmp.round_result(round.host, false, false, now);
-                know_.icmp.enqueue(item, it->second.covered > 0, it->second.first_sent, now);
+                know_.limits.round_result(round.host, false, false, now);
+                know_.limits.enqueue(item, limits_for(jobs_[item.job], item.host), it->second.covered > 0,
+                                     it->second.first_sent, now);
                 continue;
             }
+            last.emplace(item, it->second.mark);
             ++sent;
         }
-        if (round.witness) {
-            auto [it, added] = flights_.try_emplace(*round.witness);
-            if (added) {
-                it->second.witness = true;
-                if (send_try(*round.witness, it->second, source, now)) ++sent;
-                else {
-                    flights_.erase(it);
-                    know_.icmp.round_result(round.host, false, true, now);
-                }
-            } else {
-                know_.icmp.round_result(round.host, false, true, now);  // still in flight as itself
-            }
-        }
         flush_all();
+        for (const Item& w : round.witnesses) {
+            if (last) witnesses_.push_back({w, source, last->first, last->second, now});
+            else know_.limits.round_result(round.host, false, true, now);  // nothing to witness
+        }
     }
     if (sent > budget) limiter_.spend(sent - budget, now);
     return sent;
+}
+
+// Witnesses whose round has left, and left long enough ago that the path cannot have
+// put them ahead of it.
+std::size_t Scheduler::send_witnesses(Clock::time_point now) {
+    std::size_t sent = 0;
+    std::erase_if(witnesses_, [&](const Witness& w) {
+        const auto left = io_of_job_[w.after.job]->sent_at(w.after_mark, w.committed);
+        if (!left || now < *left + know_.limits.witness_gap(w.item.host)) return false;
+        flush_all();
+        auto [it, added] = flights_.try_emplace(w.item);
+        if (!added) {
+            know_.limits.round_result(w.item.host, false, true, now);  // still in flight as itself
+            return true;
+        }
+        it->second.witness = true;
+        if (send_try(w.item, it->second, w.source, now)) {
+            ++sent;
+        } else {
+            flights_.erase(it);
+            know_.limits.round_result(w.item.host, false, true, now);
+        }
+        flush_all();
+        return true;
+    });
+    return sent;
+}
+
+// When the next witness may go (time_point::max() when none waits).
+Clock::time_point Scheduler::next_witness(Clock::time_point now) const {
+    Clock::time_point t = Clock::time_point::max();
+    for (const Witness& w : witnesses_) {
+        const auto left = io_of_job_[w.after.job]->sent_at(w.after_mark, w.committed);
+        t = std::min(t, left ? *left + know_.limits.witness_gap(w.item.host) : now + kBehind);
+    }
+    return std::max(t, now);
 }
 
 void Scheduler::silence(Flights::iterator it, Clock::time_point now) {
@@ -339,9 +452,9 @@ void Scheduler::silence(Flights::iterator it, Clock::time_point now) {
     // from the first try, however fast the kernel's round trips are.
     if (job.app_answers && f.final_at == Clock::time_point{}) {
         const Clock::time_point until = f.first_sent + timing_.app_wait;
-        if (now < until) {
+        if (now < until || io_of_job_[it->first.job]->horizon() < until) {
             f.final_at = until;
-            due_.push({until, f.sent, it->first, f.tries, true});
+            look_at(it->first, f, until, true);
             return;
         }
     }
@@ -358,7 +471,7 @@ void Scheduler::finish(Flights::iterator it, const Verdict& v, const Outcome& o)
 void Scheduler::cancel(const Item& item) {
     const auto it = flights_.find(item);
     if (it == flights_.end()) return;
-    if (it->second.in_round) know_.icmp.round_result(item.host, false, false, time_.now());
+    if (it->second.in_round) know_.limits.round_result(item.host, false, false, time_.now());
     io_of_job_[item.job]->forget(item);
     flights_.erase(it);
 }
@@ -394,7 +507,7 @@ void Scheduler::report_progress(Clock::time_point now) {
         }
         if (!doubt.empty()) w.doubt_left = 0;
         for (const auto& [host, n] : doubt) {
-            const double rate = know_.icmp.round_rate(host, now);
+            const double rate = know_.limits.round_rate(host, now);
             if (rate <= 0) {
                 w.doubt_left = -1;
                 break;

@@ -15,7 +15,7 @@
 
 #include "common/clock.hpp"
 #include "engine/estimators.hpp"
-#include "engine/icmp_limits.hpp"
+#include "engine/answer_limits.hpp"
 #include "engine/io.hpp"
 #include "engine/item.hpp"
 #include "engine/timing.hpp"
@@ -53,11 +53,11 @@ private:
 };
 
 // What the engine learns that outlives one run (chunks of targets; discovery, then the
-// port scan): each host's round trips and ICMP limits.
+// port scan): each host's round trips and the limits on its answers.
 struct Knowledge {
     explicit Knowledge(const Timing& t) : rtt(t) {}
     RttEstimator rtt;
-    IcmpLimits icmp;
+    AnswerLimits limits;
 };
 
 // Where probes go out from: the --source-ip pool's addresses of the target's family,
@@ -111,8 +111,9 @@ private:
         SendMark mark;
         std::uint16_t source = 0;
         std::uint8_t tries = 0;    // sent so far
-        std::uint8_t covered = 0;  // silent tries sent while an ICMP error could come back
+        std::uint8_t covered = 0;  // silent tries sent while a limited answer could come back
         bool silent_before = false;  // a try went unanswered
+        bool left = false;           // `sent` is when the try left, not when it was queued
         bool in_doubt = false;       // in its host's doubt queue, or in a round
         bool in_round = false;       // its last try was part of a round
         bool witness = false;        // a round's witness: not reported
@@ -129,12 +130,18 @@ private:
 
     bool start(const Item& item, Clock::time_point now);
     bool send_try(const Item& item, Flight& f, std::uint16_t source, Clock::time_point now);
-    void take_answers(Clock::time_point now);
+    std::size_t take_answers(Clock::time_point now);  // how many came
     void handle(const Answer& a, Clock::time_point now);
     void expire(Clock::time_point now);
     void silence(Flights::iterator it, Clock::time_point now);
+    std::optional<Clock::time_point> departure(const Item& item, Flight& f) const;
+    void look_at(const Item& item, const Flight& f, Clock::time_point when, bool app_wait = false);
     void finish(Flights::iterator it, const Verdict& v, const Outcome& o);
     std::size_t send_rounds(Clock::time_point now, std::size_t budget);
+    std::size_t send_witnesses(Clock::time_point now);
+    Clock::time_point next_witness(Clock::time_point now) const;
+    std::uint8_t limits_for(const Job& job, const IpAddress& host) const;
+    bool covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const;
     void flush_all();
     void drain_after_stop();
     void report_progress(Clock::time_point now);
@@ -156,6 +163,16 @@ private:
     Flights flights_;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
     std::vector<Item> resend_;
+    // A round's witnesses wait until the round has left and the host's path can no
+    // longer reorder them ahead of it.
+    struct Witness {
+        Item item;
+        std::uint16_t source;
+        Item after;           // the round's last probe
+        SendMark after_mark;  // and where it went
+        Clock::time_point committed;
+    };
+    std::vector<Witness> witnesses_;
     std::optional<Item> pending_;  // taken from `items_`, not yet sent (no descriptor free)
     std::vector<Answer> answers_buf_;
     std::vector<Verdict> silence_;  // per job

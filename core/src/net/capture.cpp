@@ -21,9 +21,12 @@ namespace {
 // The kernel's ring: up to about 100,000 answers of slack, less for a small scan (the
 // kernel takes about 1 ms per MiB to set it up).
 constexpr std::uint64_t kMaxBufferBytes = 16 << 20, kMinBufferBytes = 1 << 20, kBytesPerAnswer = 256;
-// Answers come in blocks, a block at the latest this long after its first packet:
-// the capture's share of every measured round trip.
+// Answers come in blocks, a block at the latest this long after its first packet
+// (round trips are measured from the kernel's timestamps, not from when a block came).
 constexpr int kPollMs = 1;
+// How far the capture's horizon trails the start of a read that emptied the ring: the
+// block timeout, and as much again for the kernel's timer to be late.
+constexpr auto kHorizonLag = std::chrono::milliseconds(3 * kPollMs);
 constexpr std::size_t kCookedHeader = 16;  // Linux cooked capture (v1)
 
 // What each kind of reply is made of, in the packet that carries it.
@@ -53,6 +56,7 @@ Capture::Capture(std::uint64_t probes) {
     pcap_set_immediate_mode(pcap_, 0);  // packets come in blocks, every kPollMs at the latest
     pcap_set_buffer_size(pcap_, static_cast<int>(std::clamp(probes * kBytesPerAnswer, kMinBufferBytes, kMaxBufferBytes)));
     pcap_set_timeout(pcap_, kPollMs);
+    pcap_set_tstamp_precision(pcap_, PCAP_TSTAMP_PRECISION_NANO);
     if (const int rc = pcap_activate(pcap_); rc < 0) {
         const std::string why = pcap_geterr(pcap_);
         pcap_close(pcap_);
@@ -99,9 +103,12 @@ void Capture::start(const std::string& filter, const Matcher& matcher) {
     pcap_freecode(&prog);
     spdlog::debug("capture on 'any' with filter: {}", filter);
     matcher_ = &matcher;
+    realtime_to_steady_ = Clock::now().time_since_epoch() - std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                                std::chrono::system_clock::now().time_since_epoch());
     {
         std::lock_guard lock(mu_);
         queue_.clear();
+        horizon_ = Clock::now();  // nothing before the start answers this run
     }
     running_ = true;
     thread_ = std::thread([this] { loop(); });
@@ -126,10 +133,17 @@ void Capture::loop() {
             taken_.wait_for(lock, std::chrono::milliseconds(20), [&] { return queue_.size() < kMaxQueued || !running_; });
             if (queue_.size() >= kMaxQueued) continue;
         }
+        const Clock::time_point began = Clock::now();
         const int n = pcap_dispatch(pcap_, kPacketsPerDispatch, &Capture::on_packet, reinterpret_cast<u_char*>(this));
         if (n == PCAP_ERROR) {
             spdlog::error("packet capture failed: {}", pcap_geterr(pcap_));
             break;
+        }
+        if (n >= 0 && n < kPacketsPerDispatch) {
+            // The ring was empty at the end: whatever came a block timeout before this
+            // read began is queued.
+            std::lock_guard lock(mu_);
+            horizon_ = std::max(horizon_, began - kHorizonLag);
         }
     }
 }
@@ -172,6 +186,10 @@ void Capture::on_packet(u_char* self_ptr, const pcap_pkthdr* h, const u_char* by
     self->scratch_.clear();
     answers_of({bytes, h->caplen}, *self->matcher_, self->scratch_);
     if (self->scratch_.empty()) return;
+    // Nanosecond precision: tv_usec holds nanoseconds.
+    const auto stamp = std::chrono::seconds(h->ts.tv_sec) + std::chrono::nanoseconds(h->ts.tv_usec);
+    const Clock::time_point at(std::chrono::duration_cast<Clock::duration>(stamp + self->realtime_to_steady_));
+    for (Answer& a : self->scratch_) a.at = at;
     bool was_empty;
     {
         std::lock_guard lock(self->mu_);
@@ -184,7 +202,7 @@ void Capture::on_packet(u_char* self_ptr, const pcap_pkthdr* h, const u_char* by
     }
 }
 
-void Capture::take(std::vector<Answer>& out) {
+Clock::time_point Capture::take(std::vector<Answer>& out) {
     std::uint64_t counter;
     [[maybe_unused]] const auto n = read(event_fd_, &counter, sizeof counter);  // clears the wake-up
     std::lock_guard lock(mu_);
@@ -194,6 +212,7 @@ void Capture::take(std::vector<Answer>& out) {
         queue_.clear();
     }
     taken_.notify_one();
+    return horizon_;
 }
 
 std::uint64_t Capture::packets_dropped() const {

@@ -18,29 +18,27 @@
 
 #include "engine/io.hpp"
 #include "net/matcher.hpp"
+#include "net/packet_ends.hpp"
 
 namespace scanfw {
 
-class Capture {
+class Capture final : public PacketCapture {
 public:
     // Opens the capture on all interfaces, its kernel buffer sized for about `probes`
     // answers (a bigger buffer costs time to set up). Throws RuntimeError. Opened
     // once, before privileges are dropped; the filter is set later, by start().
     explicit Capture(std::uint64_t probes);
-    ~Capture();
+    ~Capture() override;
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
 
-    // Begins capturing what `filter` (BPF) lets in, matched by `matcher`.
-    void start(const std::string& filter, const Matcher& matcher);
-    void stop();
-
-    // Appends the queued answers to `out`.
-    void take(std::vector<Answer>& out);
-    int event_fd() const { return event_fd_; }
+    void start(const std::string& filter, const Matcher& matcher) override;
+    void stop() override;
+    Clock::time_point take(std::vector<Answer>& out) override;
+    int event_fd() const override { return event_fd_; }
+    std::uint64_t packets_dropped() const override;
 
     std::uint64_t packets_seen() const { return seen_; }
-    std::uint64_t packets_dropped() const;
 
     // One captured frame (Linux cooked header v1) into answers: exposed for tests and
     // fuzzing. Appends to `out`.
@@ -63,7 +61,11 @@ private:
     std::mutex mu_;
     std::condition_variable taken_;
     std::vector<Answer> queue_;
+    Clock::time_point horizon_{};  // of what queue_ and the answers taken before hold
     std::vector<Answer> scratch_;  // the capture thread's
+    // The kernel stamps packets with the real-time clock: its offset from the engine's
+    // steady clock, read at start().
+    std::chrono::nanoseconds realtime_to_steady_{};
 };
 
 }  // namespace scanfw

@@ -92,6 +92,7 @@ void RawSocket::flush() {
         for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { sender(); });
     }
     busy_[fill_] = true;
+    batches_[fill_].number = batch_no_;
     queue_.push_back(fill_);
     ++batch_no_;
     fill_ = (fill_ + 1) % kBatches;
@@ -123,7 +124,34 @@ void RawSocket::sender() {
     }
 }
 
+std::optional<Clock::time_point> RawSocket::sent_at(Mark mark, Clock::time_point committed) const {
+    const SendTime& t = send_times_[mark.batch % kSendTimes];
+    const std::uint64_t before = t.batch.load(std::memory_order_acquire);
+    // Not sent yet (or being sent): its slot holds an earlier batch. Sent so long ago
+    // that its slot holds a later one: when it was queued is all there is.
+    if (before != mark.batch) return before < mark.batch ? std::nullopt : std::optional(committed);
+    const auto start = std::chrono::nanoseconds(t.start_ns.load(std::memory_order_relaxed));
+    const auto end = std::chrono::nanoseconds(t.end_ns.load(std::memory_order_relaxed));
+    const std::uint32_t count = t.count.load(std::memory_order_relaxed);
+    if (t.batch.load(std::memory_order_acquire) != mark.batch) return committed;
+    // The packets of a batch leave one after another in the call's time.
+    const auto offset = count > 1 ? (end - start) * mark.index / count : std::chrono::nanoseconds{};
+    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(start + offset));
+}
+
 void RawSocket::send_batch(Batch& b) {
+    const auto start = Clock::now().time_since_epoch();
+    send_runs(b);
+    const auto end = Clock::now().time_since_epoch();
+    // The number last: a reader that sees it sees the times.
+    SendTime& t = send_times_[b.number % kSendTimes];
+    t.start_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(start).count(), std::memory_order_relaxed);
+    t.end_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(end).count(), std::memory_order_relaxed);
+    t.count.store(static_cast<std::uint32_t>(b.count), std::memory_order_relaxed);
+    t.batch.store(b.number, std::memory_order_release);
+}
+
+void RawSocket::send_runs(Batch& b) {
     // One sendmmsg per run of packets of the same channel.
     std::size_t from = 0;
     while (from < b.count) {

@@ -176,6 +176,7 @@ std::optional<Route> Routes::lookup(const IpAddress& dst) {
     // holds a longer route (this host's own address beside its neighbours on a /24, a
     // /28 routed elsewhere) is asked address by address, and link-local addresses of
     // different links share fe80::/64: each is asked alone.
+    if (fixed_) return fixed_(dst);
     if (zones::link_local(dst)) return kernel_route(dst);
     if (!fine_) fine_ = kernel_fine_routes();
     const IpAddress block = route_block(dst);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,10 +38,16 @@ using FineRoutes = absl::flat_hash_map<IpAddress, std::vector<LongRoute>, IpAddr
 
 class Routes {
 public:
+    // The kernel's routes; or, for the scan simulation, what `fixed` says.
+    using Resolver = std::function<std::optional<Route>(const IpAddress&)>;
+    Routes() = default;
+    explicit Routes(Resolver fixed) : fixed_(std::move(fixed)) {}
+
     // nullopt when there is no route (or it is unreachable/prohibited).
     std::optional<Route> lookup(const IpAddress& dst);
 
 private:
+    Resolver fixed_;
     absl::flat_hash_map<IpAddress, std::optional<Route>, IpAddressHash> cache_;  // by /24, /64
     // Routes longer than the block they are in (this host's own addresses, a /28
     // routed elsewhere), by block: an address under one is asked (and cached) alone; the rest of

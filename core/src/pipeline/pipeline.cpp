@@ -101,7 +101,10 @@ void Pipeline::run(TargetSource& targets) {
     services_ = nullptr;
 }
 
-Waiter Pipeline::waiter() { return services_ ? services_->waiter(time_) : poll_waiter(time_); }
+Waiter Pipeline::waiter() {
+    if (s_.wait) return s_.wait;
+    return services_ ? services_->waiter(time_) : poll_waiter(time_);
+}
 
 void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
     const std::vector<Job>& jobs = s_.plan.jobs;
@@ -167,9 +170,12 @@ void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
         items_total_ += discovery_order.total() / s_.shard.count;
         items_done_ += std::min(discovery_order.position(), discovery_order.total()) / s_.shard.count;
     }
-    for (const auto& e : knowledge.icmp.limited_hosts()) {
-        spdlog::info("{}: ICMP errors rate-limited: about {:.0f}/s after a burst of {}; waiting it out cost {:.1f} s",
-                     e.host.str(), e.rate, e.burst, e.cost);
+    for (const auto& e : knowledge.limits.limited_hosts()) {
+        const char* what = e.kinds == bit(Limited::Rst)       ? "RSTs"
+                           : e.kinds & bit(Limited::Rst) ? "ICMP errors and RSTs"
+                                                         : "ICMP errors";
+        spdlog::info("{}: {} rate-limited: about {:.0f}/s after a burst of {}; waiting it out cost {:.1f} s",
+                     e.host.str(), what, e.rate, e.burst, e.cost);
         limited_.push_back({e.host, e.rate, e.burst, e.cost});
     }
 }

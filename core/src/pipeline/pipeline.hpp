@@ -39,6 +39,10 @@ public:
         const DoneItems& done;  // --resume: items the record holds already
         Progress& progress;
         const services::ServiceProber* prober = nullptr;  // -sV
+        // The clock and the wait for answers: the real ones unless set (the scan
+        // simulation runs the pipeline on simulated time).
+        const TimeSource* clock = nullptr;
+        Waiter wait;
     };
     Pipeline(Setup setup, ResultSink& out) : s_(std::move(setup)), out_(out) {}
 
@@ -60,7 +64,8 @@ private:
     Setup s_;
     ResultSink& out_;
     ServiceScan* services_ = nullptr;  // during run(), with -sV
-    RealTime time_;
+    RealTime real_time_;
+    const TimeSource& time_ = s_.clock ? *s_.clock : real_time_;
     std::uint64_t results_ = 0, dropped_ = 0, items_total_ = 0, items_done_ = 0;
     std::vector<LimitedHost> limited_;
 };

@@ -1,0 +1,160 @@
+// Answers a target's kernel rate-limits, whatever the limiter: when silence can be
+// believed, and how to ask again the ports whose silence cannot be believed yet ("in
+// doubt"). docs/icmp-rate-limits.md describes the limiters, read from the kernels.
+//
+// Two kinds of answer are limited: ICMP errors (every system: Linux per peer and in all,
+// FreeBSD per second, routers) and the RSTs of closed TCP ports (FreeBSD, illumos, XNU;
+// each kind has its own allowance). A probe whose answer the limiter held back is
+// silent, and silence means something else (UDP: open|filtered, not closed; SYN:
+// filtered, not closed). So a silent try counts only when it went while the target's
+// limiter had room for an answer of each kind that matters ("covered"):
+//  - witnessed: a probe to the same host, from the same source address, that left a
+//    little later drew such an answer. "A little": later by more than the path
+//    reorders packets (measured from the order answers come back in), so that the
+//    witness certainly came after the silent probe, and by little more, so that the
+//    limiter can hardly have refilled in between;
+//  - or after a quiet spell: no such answer drawn from the host by any probe sent in
+//    the kPriorGap before the try, nor along with it (a probe ahead of it in its own
+//    batch may have spent the one answer the quiet refilled), and kPriorGap since its
+//    first probe: long enough for the slowest common limiter (Linux's per-peer one, a
+//    second an error) to refill, however spent it was when the scan began.
+// RSTs are doubted only for hosts that answer something: a host that sends nothing at
+// all reads as one that drops everything (scanfw cannot tell them apart without
+// waiting a second for every silent address of a sweep; see README "States").
+// A port whose silence matters is concluded from silence only after as many covered
+// tries as loss requires. Until then it waits in its host's doubt queue and is asked
+// again in rounds: the ports likely to be silent first, then a port known to draw the
+// limited answer (a witness per kind), sent once the round has left and the path's
+// reordering time has passed. A round's size and the gap between rounds follow what
+// the last round drew, so rounds pace themselves to the host's allowance, whatever its
+// rate and burst. tests/sim runs this against every kernel's limiter.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <queue>
+#include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
+#include "common/clock.hpp"
+#include "engine/estimators.hpp"
+#include "engine/item.hpp"
+
+namespace scanfw {
+
+enum class Limited : std::uint8_t { IcmpError, Rst };
+inline constexpr std::size_t kLimitedKinds = 2;
+constexpr std::uint8_t bit(Limited k) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(k)); }
+
+class AnswerLimits {
+public:
+    // The slowest refill assumed of an unknown limiter: a little over Linux's per-peer
+    // default of one error a second.
+    static constexpr auto kPriorGap = std::chrono::milliseconds(1100);
+    static constexpr std::size_t kMaxRound = 120;  // doubt ports per round (a batch has 128)
+
+    // A limited answer came for a try of an item, from source `source`: the try it
+    // answers left between `sent_from` and `sent_to` (an item retransmitted, or no longer
+    // in flight, leaves it unsure which try drew it). `late`: the item had a silent try
+    // before (evidence of a limit).
+    void limited(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent_from,
+                 Clock::time_point sent_to, bool late);
+    // Any answer from a host the limits know: for how much its path reorders packets.
+    void answered(const IpAddress& host, Clock::time_point departed, Clock::time_point arrived);
+    // Whether a silent try, sent at `sent` (the item's first at `first_sent`), went while
+    // the host's limiter had room for an answer of `kind`.
+    bool covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
+                 Clock::time_point first_sent) const;
+    // A covered silent try's port later answered: the network lost it.
+    void covered_miss() { ++covered_misses_; }
+    void counted_covered() { ++covered_tries_; }
+    // Covered tries a port needs before its silence is believed: as loss requires.
+    int needed(const LossControl& loss) const;
+
+    // A port that drew a limited answer, kept as a witness for rounds.
+    void add_witness(Limited kind, const Item& item);
+
+    // The doubt queue. `kinds`: the limited answers its silence must be covered for;
+    // `likely_silent`: it had a covered silent try already.
+    void enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, Clock::time_point first_sent,
+                 Clock::time_point now);
+    struct Round {
+        IpAddress host;
+        std::vector<Item> items;                        // in send order
+        absl::InlinedVector<Item, kLimitedKinds> witnesses;  // sent after them (see witness_gap)
+        std::uint32_t number = 0;                       // the host's rounds before this one
+    };
+    // A round that is due by `now`, taken out of its queue; false when none is.
+    bool next_round(Clock::time_point now, Round& out);
+    // When the next round will be due (Clock::time_point::max() when none).
+    Clock::time_point next_round_time() const;
+    // Each probe of a round as it ends: it drew a limited answer, or not (silence, or
+    // another answer); `witness`: it was one of the round's witnesses.
+    void round_result(const IpAddress& host, bool answered, bool witness, Clock::time_point now);
+    bool in_doubt(const IpAddress& host) const;
+    // How long after a probe to `host` a witness must leave to come after it for sure.
+    Clock::duration witness_gap(const IpAddress& host) const;
+
+    // What was learned, for -v and the JSON summary.
+    struct Estimate {
+        IpAddress host;
+        double rate = 0;          // limited answers a second let through while the host was asked in rounds
+        std::uint32_t burst = 0;  // limited answers at the start, within 20 ms of the first
+        double cost = 0;          // seconds the host's ports spent in doubt
+        std::uint64_t answers = 0, late = 0;
+        std::uint8_t kinds = 0;  // of the answers held back (bits of Limited)
+    };
+    std::vector<Estimate> limited_hosts() const;
+    // Limited answers a second the host has let through in its rounds so far (0: not
+    // known yet), for the progress line's time left.
+    double round_rate(const IpAddress& host, Clock::time_point now) const;
+
+private:
+    struct Sent {  // when the probe that drew a limited answer left: between from and to
+        Clock::time_point from{}, to{};
+        std::uint16_t source = 0;
+        Limited kind = Limited::IcmpError;
+    };
+    struct Host {  // made at a host's first limited answer, or first port in doubt
+        Clock::time_point latest_first_sent{};  // of the ports queued (for the prior)
+        std::array<Sent, 32> answers{};         // the last limited answers' probes
+        std::uint8_t kept = 0, head = 0;
+        Clock::time_point last_answer_sent{};
+        // Reordering: the latest departure among the probes answered so far, and the
+        // most an answer's probe left before it.
+        Clock::time_point latest_departed{};
+        Clock::duration reorder{};
+        absl::InlinedVector<std::pair<Limited, Item>, 4> witnesses;
+        std::deque<Item> likely_silent, others;
+        std::uint8_t kinds = 0;  // of the ports queued
+        // The current round.
+        bool in_round = false, witness_ok = false;
+        std::uint16_t outstanding = 0, round_answers = 0, witnesses_out = 0;
+        std::uint16_t size = 4;
+        std::uint32_t rounds = 0;
+        Clock::duration gap{};
+        Clock::time_point next_round{};
+        // Statistics.
+        std::uint64_t answers_total = 0, late = 0, round_answers_total = 0;
+        std::uint8_t late_kinds = 0;
+        Clock::time_point first_answer{}, doubt_start{}, doubt_end{}, rounds_start{};
+        std::uint32_t burst = 0;
+        bool doubted = false;
+    };
+    bool prior_covered(const Host* h, Limited kind, Clock::time_point sent, Clock::time_point first_sent) const;
+    void schedule(const IpAddress& addr, Host& h, Clock::time_point when);
+    void take_round_items(Host& h, Round& out) const;
+
+    absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;
+    // Rounds due, earliest first (stale entries are skipped).
+    using Due = std::pair<Clock::time_point, IpAddress>;
+    std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+    std::uint64_t covered_tries_ = 0, covered_misses_ = 0;
+    Clock::duration reorder_{};  // the most any host's path reordered
+};
+
+}  // namespace scanfw

@@ -1,0 +1,349 @@
+#include "sim/check.hpp"
+
+#include <cerrno>
+#include <map>
+#include <optional>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "cli/cli.hpp"
+#include "cli/plan.hpp"
+#include "common/errors.hpp"
+#include "engine/packet_io.hpp"
+#include "net/capture.hpp"
+#include "net/packet.hpp"
+#include "net/tag.hpp"
+#include "pipeline/pipeline.hpp"
+#include "portscan/done_items.hpp"
+#include "scanfw/wire.hpp"
+#include "targets/target_source.hpp"
+
+namespace scanfw::sim {
+
+namespace {
+
+// The results as the outputs would receive them.
+struct Collector final : ResultSink {
+    struct Key {
+        std::string technique;
+        IpAddress host;
+        std::uint16_t port;
+        auto operator<=>(const Key&) const = default;
+    };
+    std::map<IpAddress, bool> up;
+    std::map<Key, Verdict> results;
+    std::vector<std::string> twice;
+    void on_host(const HostStatus& h) override {
+        if (!h.update) up[h.host] = h.up;
+    }
+    void on_result(const Result& r) override {
+        const Key k{std::string(r.technique), r.host, r.port};
+        if (results.count(k)) twice.push_back(fmt::format("{} {} {}", k.technique, r.host.str(), r.port));
+        results[k] = {r.state, r.reason.data()};
+    }
+};
+
+struct SimTarget {
+    const HostSpec* spec = nullptr;  // null: no host at that address
+    IpAddress addr;
+};
+
+std::uint8_t ip_protocol(const Job& job, Family f) {
+    switch (job.info().protocol) {
+        case Protocol::Tcp: return wire::ip_proto::TCP;
+        case Protocol::Udp: return wire::ip_proto::UDP;
+        case Protocol::Icmp: return f == Family::V4 ? wire::ip_proto::ICMP : wire::ip_proto::ICMPV6;
+        default: return 0;
+    }
+}
+
+// What the scan would find on a perfect network without limits, and the ledger's key
+// of the probe.
+class Truth {
+public:
+    Truth(const Jobs& plan, const IpAddress& source) : plan_(plan), source_(source), tagger_(SipKey{3, 4}) {
+        std::vector<MatchJob> match;
+        for (std::size_t i = 0; i < plan.jobs.size(); ++i) {
+            if (plan.jobs[i].connect) continue;
+            MatchJob m{static_cast<std::uint16_t>(i), plan.jobs[i].info().protocol, {}};
+            if (m.protocol == Protocol::Icmp) m.icmp_ports = plan.jobs[i].ports;
+            match.push_back(std::move(m));
+        }
+        matcher_.emplace(tagger_, std::move(match));
+    }
+
+    struct Ideal {
+        Verdict verdict;
+        Ledger::Key key;
+    };
+    Ideal of(std::uint16_t job_id, const SimTarget& t, std::uint16_t port) const {
+        const Job& job = plan_.jobs[job_id];
+        const Verdict silence = job.technique->classify(Reply{});
+        if (job.connect) return connect(job, t, port, silence);
+        const bool v6 = t.addr.family == Family::V6;
+        const ProbeTag tag = tagger_.tag(job_id, source_, t.addr, port);
+        ProbeContext ctx;
+        ctx.port = port;
+        ctx.ipv6 = v6;
+        ctx.src = {source_.bytes.data(), v6 ? 16u : 4u};
+        ctx.dst = {t.addr.bytes.data(), v6 ? 16u : 4u};
+        ctx.tag = tag.fields;
+        Bytes packet(1500);
+        const std::size_t header = ip_header_size(t.addr.family);
+        const std::size_t len = job.technique->probe(ctx, std::span(packet).subspan(header));
+        packet.resize(finish_ip_packet(IpHeader{source_, t.addr, ip_protocol(job, t.addr.family), tag.ip_id, 64},
+                                       packet, len));
+        const Ledger::Key key = *key_of(packet);
+        if (!t.spec) return {silence, key};
+        std::uint16_t id = 1;
+        const auto responses = respond(*t.spec, packet, id);
+        if (responses.empty()) return {silence, key};
+        Bytes frame(16, 0);
+        frame[3] = 1;
+        frame[5] = 6;
+        wire::put16(frame.data() + 14, v6 ? 0x86dd : 0x0800);
+        frame.insert(frame.end(), responses.front().packet.begin(), responses.front().packet.end());
+        std::vector<Answer> out;
+        Capture::answers_of(frame, *matcher_, out);
+        for (const Answer& a : out)
+            if (a.item.job == job_id && a.item.port == port) return {job.technique->classify(a.view()), key};
+        throw std::logic_error(fmt::format("the simulated answer to {} port {} matches no probe", job.name(), port));
+    }
+
+private:
+    static Ideal connect(const Job& job, const SimTarget& t, std::uint16_t port, Verdict silence) {
+        const Ledger::Key key{t.addr, wire::ip_proto::TCP, port, Ledger::kConnect};
+        if (!t.spec || !t.spec->up) return {silence, key};
+        Reply r;
+        r.kind = Reply::Kind::Connect;
+        switch (t.spec->tcp_port(port)) {
+            case Behaviour::Open: r.connect_errno = 0; break;
+            case Behaviour::Closed: case Behaviour::RejectReset: r.connect_errno = ECONNREFUSED; break;
+            case Behaviour::RejectAdmin: r.connect_errno = EHOSTUNREACH; break;
+            default: return {silence, key};
+        }
+        return {job.technique->classify(r), key};
+    }
+
+    const Jobs& plan_;
+    IpAddress source_;
+    Tagger tagger_;
+    std::optional<Matcher> matcher_;
+};
+
+// The same state, and the same reason, or silence's where an answer that the state
+// did not need was held back (a SYN scan's port is filtered with or without its ICMP
+// admin-prohibited): a limiter, not the engine, chose the reason.
+bool same(const Verdict& got, const Verdict& truth, const Verdict& silence) {
+    if (got.state != truth.state) return false;
+    return std::string_view(got.reason) == truth.reason || std::string_view(got.reason) == silence.reason;
+}
+std::string text(const Verdict& v) { return fmt::format("{} ({})", state_name(v.state), v.reason); }
+
+// A path or service slower than the template waits: its answers may come too late.
+bool late_path(const HostSpec* h, const Timing& t) {
+    if (!h) return false;
+    const auto rtt = 2 * (h->path.delay + h->path.jitter + h->path.reorder);
+    return rtt >= std::min<Clock::duration>(t.timeout, t.max_timeout);
+}
+bool late_service(const HostSpec* h, std::uint16_t port, const Timing& t) {
+    if (!h) return false;
+    const auto it = h->service_delay.find(port);
+    const auto rtt = 2 * (h->path.delay + h->path.jitter + h->path.reorder);
+    return it != h->service_delay.end() && it->second + rtt >= t.app_wait;
+}
+
+// No answer to this probe ever reached the scanner, and the network lost some.
+bool all_lost(const Ledger& ledger, const Ledger::Key& key) {
+    const Ledger::Entry* e = ledger.find(key);
+    return e && e->delivered == 0 && e->lost_out + e->lost_back > 0;
+}
+
+struct Run {
+    Jobs plan;
+    Timing timing;
+    bool no_discovery = false;
+    std::vector<SimTarget> targets;
+};
+
+class Checker {
+public:
+    Checker(const Scenario& sc, const Run& run, const World& world, const Collector& got, Checked& out)
+        : sc_(sc), run_(run), world_(world), got_(got), out_(out), truth_(run.plan, sc.sources.front()) {}
+
+    void check() {
+        for (const auto& t : got_.twice) problem("reported twice: {}", t);
+        for (const SimTarget& t : run_.targets)
+            if (check_host(t)) check_ports(t);
+    }
+
+private:
+    template <class... A>
+    void problem(fmt::format_string<A...> f, A&&... a) {
+        if (out_.problems.size() < 20) out_.problems.push_back(fmt::format(f, std::forward<A>(a)...));
+    }
+
+    // Whether the host's ports are to be checked.
+    bool check_host(const SimTarget& t) {
+        ++out_.hosts;
+        const auto it = got_.up.find(t.addr);
+        const bool reported = it != got_.up.end() && it->second;
+        if (run_.no_discovery) {
+            if (!reported) problem("{}: not reported up under -Pn", t.addr.str());
+            return reported;
+        }
+        bool expected = false, lost = true;
+        for (const std::uint16_t j : run_.plan.host_jobs) {
+            const Job& job = run_.plan.jobs[j];
+            if (!(t.addr.family == Family::V4 ? job.info().ipv4 : job.info().ipv6)) continue;
+            if (job.info().protocol == Protocol::Link) continue;  // no local segment here
+            for (const std::uint16_t p : job.ports) {
+                const auto ideal = truth_.of(j, t, p);
+                if (ideal.verdict.state != State::Up) continue;
+                expected = true;
+                lost = lost && all_lost(world_.ledger, ideal.key);
+            }
+        }
+        if (expected == reported) return reported;
+        if (expected && (lost || late_path(t.spec, run_.timing))) {
+            ++(lost ? out_.lost : out_.late);
+            return false;
+        }
+        problem("{}: reported {}, is {}", t.addr.str(), reported ? "up" : "down", expected ? "up" : "down");
+        return reported;
+    }
+
+    void check_ports(const SimTarget& t) {
+        for (const std::uint16_t j : run_.plan.port_jobs) {
+            const Job& job = run_.plan.jobs[j];
+            if (!(t.addr.family == Family::V4 ? job.info().ipv4 : job.info().ipv6)) continue;
+            const Verdict silence = job.technique->classify(Reply{});
+            for (const std::uint16_t p : job.ports) {
+                ++out_.results;
+                const auto ideal = truth_.of(j, t, p);
+                const auto it = got_.results.find({job.name(), t.addr, p});
+                if (it == got_.results.end()) {
+                    problem("{} {} port {}: no result (is {})", job.name(), t.addr.str(), p, text(ideal.verdict));
+                    continue;
+                }
+                if (same(it->second, ideal.verdict, silence)) continue;
+                if (same(it->second, silence, silence)) {
+                    if (all_lost(world_.ledger, ideal.key)) {
+                        ++out_.lost;
+                        continue;
+                    }
+                    if (late_path(t.spec, run_.timing) || late_service(t.spec, p, run_.timing)) {
+                        ++out_.late;
+                        continue;
+                    }
+                }
+                const Ledger::Entry* e = world_.ledger.find(ideal.key);
+                problem("{} {} port {} ({}): {}, is {}; probes {} lost {}, answers {} limited {} lost {} delivered {}; "
+                        "path {:.3f}+{:.3f}+{:.3f} ms, limiter {}",
+                        job.name(), t.addr.str(), p,
+                        t.spec ? to_string(job.info().protocol == Protocol::Udp ? t.spec->udp_port(p)
+                                                                                 : t.spec->tcp_port(p))
+                               : "no host",
+                        text(it->second), text(ideal.verdict), e ? e->probes : 0, e ? e->lost_out : 0,
+                        e ? e->answers : 0, e ? e->limited : 0, e ? e->lost_back : 0, e ? e->delivered : 0,
+                        t.spec ? seconds(t.spec->path.delay) * 1e3 : 0, t.spec ? seconds(t.spec->path.jitter) * 1e3 : 0,
+                        t.spec ? seconds(t.spec->path.reorder) * 1e3 : 0, t.spec ? t.spec->limiter.describe() : "-");
+            }
+        }
+    }
+
+    const Scenario& sc_;
+    const Run& run_;
+    const World& world_;
+    const Collector& got_;
+    Checked& out_;
+    Truth truth_;
+};
+
+// The scanned addresses: the target block, each with its host (or none).
+std::vector<SimTarget> targets_of(const Scenario& sc, TargetSource& source) {
+    std::vector<SimTarget> out;
+    TargetSet chunk;
+    std::map<IpAddress, const HostSpec*> by;
+    for (const auto& h : sc.hosts) by[h.addr] = &h;
+    while (source.next(chunk))
+        for (std::uint64_t i = 0; i < chunk.size(); ++i) {
+            const IpAddress a = chunk.at(i);
+            const auto it = by.find(a);
+            out.push_back({it == by.end() ? nullptr : it->second, a});
+        }
+    source.rewind();
+    return out;
+}
+
+}  // namespace
+
+Checked run_and_check(const Scenario& sc, PluginRegistry& registry) {
+    Checked out;
+    World world(sc.hosts, sc.machine, sc.seed);
+
+    std::vector<std::string> argv{"scanfw"};
+    argv.insert(argv.end(), sc.args.begin(), sc.args.end());
+    CliOptions opts;
+    if (const int rc = parse_command_line(argv, opts); rc >= 0) {
+        out.problems.push_back(fmt::format("the command line was refused (exit {})", rc));
+        return out;
+    }
+    const ScanConfig cfg = resolve_request(opts);
+    const PortSpec ports = resolve_ports(cfg);
+    Run run;
+    run.timing = resolve_timing(cfg);
+    run.no_discovery = cfg.discovery && cfg.discovery->empty();
+    TargetSource targets(cfg.targets, cfg.input_list, opts.name_family);
+    targets.validate();
+    run.targets = targets_of(sc, targets);
+    const DefaultDiscovery defaults =
+        cfg.discovery ? explicit_discovery(*cfg.discovery, true) : default_discovery(true);
+    run.plan = make_jobs(cfg.plugins, {}, opts.plugin_args, run.no_discovery ? nullptr : &defaults, registry, ports);
+
+    // Routes: every target is behind a router, reached from the scanner's address.
+    const IpAddress us = sc.sources.front();
+    Routes routes([us](const IpAddress& dst) -> std::optional<Route> {
+        if (dst.family != us.family) return std::nullopt;
+        Route r;
+        r.source = us;
+        r.ifname = "sim0";
+        r.ifindex = 1;
+        return r;
+    });
+    const SourcePool pool = SourcePool::of_addresses(sc.sources.size() > 1 ? sc.sources : std::vector<IpAddress>{});
+    Sources sources(routes, pool);
+    PacketIo packet_io(world.sender, world.capture, routes);
+    packet_io.fixed_key({sc.seed, ~sc.seed});
+    std::vector<ProbeIo*> io_of_job;
+    for (const Job& j : run.plan.jobs) io_of_job.push_back(j.connect ? static_cast<ProbeIo*>(&world.connect) : &packet_io);
+
+    // A scan that does not end within a simulated week, or runs away, is a failure.
+    const Waiter inner = world.waiter();
+    const Waiter wait = [&](std::span<ProbeIo* const> ios, Clock::time_point until) {
+        inner(ios, until);
+        if (world.clock.elapsed() > 7 * 86400.0 || world.events() > 50'000'000)
+            throw std::runtime_error(fmt::format("the scan did not end ({:.0f} s simulated, {} events)",
+                                                 world.clock.elapsed(), world.events()));
+    };
+    DoneItems done(run.plan.jobs);
+    Progress progress(false);
+    Collector got;
+    try {
+        Pipeline pipeline({run.plan, io_of_job, sources, routes, run.timing, Shard{}, seed_key(sc.seed), done, progress,
+                           nullptr, &world.clock, wait},
+                          got);
+        pipeline.run(targets);
+    } catch (const std::exception& e) {
+        out.problems.push_back(e.what());
+        return out;
+    }
+    out.simulated = world.clock.elapsed();
+    out.events = world.events();
+    out.probes = world.sender.sent() + world.connect.sent();
+    Checker(sc, run, world, got, out).check();
+    return out;
+}
+
+}  // namespace scanfw::sim

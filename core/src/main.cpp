@@ -202,8 +202,7 @@ int scan(CliOptions opts) {
     summary.hosts = total_hosts;
     summary.results = outputs.results();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    summary.interrupted = stop_requested();
-    summary.done = summary.interrupted ? pipeline.done_share() : 1;
+    summary.interrupted = stop_requested();  // then the outputs count the share done (Outputs::end)
     summary.limited = pipeline.limited();
     // The sockets are closed while the outputs are finished: closing the capture waits
     // out an RCU grace period in the kernel (20-30 ms), time the outputs can use.

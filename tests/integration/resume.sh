@@ -5,6 +5,8 @@
 # the interrupt included, as an uninterrupted scan of the same ports does (ndiff finds
 # no difference), with each result once. A resume with other ports, targets or
 # techniques than the record's exits 2 naming the difference.
+# Issue 25: an interrupted scan's XML counts only the hosts it concluded, as its JSON
+# does, and its summary's "done" is the share concluded.
 # Usage: resume.sh SCANFW_BINARY
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -108,6 +110,33 @@ check "two Ctrl-C: exit 130 (got $rc)" test "$rc" = 130
 check "two Ctrl-C: the JSON still ends with its summary, interrupted" \
   test "$(tail -1 "$work/twice.jsonl" | jq -r '"\(.type) \(.interrupted)"')" = "summary true"
 check "two Ctrl-C: the XML is whole" xmllint --noout "$work/twice.xml"
+
+summary_counts_lines() {  # the summary's results are the port lines the file holds
+  test "$(tail -1 "$1" | jq -r .results)" = "$(jq -c 'select(.port)' "$1" | wc -l)"
+}
+# An interrupted scan's outputs say what it concluded: hosts that had not answered yet
+# (the initial timeout of 5 s, three tries) are neither up nor down, in the XML as in
+# the JSON; and "done" is the share of the items concluded (a host found down
+# concludes its 300), not of the hosts handed out.
+ip netns exec "$ns" "$bin" -sU -p 1-300 --rate 50 --timeout 5s 198.18.0.2-9 -oA "$work/u" >/dev/null 2>"$work/u.err" &
+pid=$!
+sleep 3
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "the interrupted UDP scan exits 130 (got $rc): $(cat "$work/u.err")" test "$rc" = 130
+read -r up down done_share < <(tail -1 "$work/u.jsonl" | jq -r '"\(.up) \(.down) \(.done)"')
+ports=$(jq -c 'select(.port)' "$work/u.jsonl" | wc -l)
+xml_hosts=$(xmllint --xpath 'concat(//runstats/hosts/@up, " ", //runstats/hosts/@down, " ", //runstats/hosts/@total)' "$work/u.xml")
+check "u.xml's runstats count what u.jsonl's summary does: XML $xml_hosts, JSON up $up down $down" \
+  test "$xml_hosts" = "$up $down $((up + down))"
+check "some hosts were not concluded when it stopped ($up up, $down down of 8)" test $((up + down)) -lt 8
+want=$(awk -v r="$ports" -v d="$down" 'BEGIN { printf "%.4f", (r + 300 * d) / 2400 }')
+check "u.jsonl's done is the share concluded: $done_share, $ports results and $down hosts down of 8 x 300" \
+  test "$(awk -v x="$done_share" 'BEGIN { printf "%.4f", x }')" = "$want"
+check "u.jsonl's summary counts the port lines it holds" summary_counts_lines "$work/u.jsonl"
+check "u.nmap says how many hosts it concluded: $(tail -1 "$work/u.nmap")" \
+  grep -q "^# scanfw interrupted at .* -- $((up + down)) of 8 IP addresses ($up host" "$work/u.nmap"
 
 echo "resume: $passed passed, $failures failed"
 [ "$failures" = 0 ]

@@ -326,9 +326,32 @@ TEST_F(OutputTest, XmlAfterAnInterruptIsClosed) {
     EXPECT_THAT(xml, HasSubstr(R"(portid="22")"));
     EXPECT_THAT(xml, HasSubstr(R"(exit="error" errormsg="interrupted: )"));
     EXPECT_THAT(xml, HasSubstr("summary=\"scanfw interrupted at "));
-    EXPECT_THAT(xml, HasSubstr(R"(<hosts up="1" down="3" total="4"/>)"));  // as nmap: the rest of the targets
     EXPECT_THAT(xml, EndsWith("</runstats>\n</nmaprun>\n"));
     expect_valid_xml(path("out"));
+}
+
+// Issue 25: hosts not yet concluded when the scan stopped are neither up nor down. As
+// nmap's runstats, <hosts> counts the hosts concluded (total = up + down), and every
+// format says the same as the record's summary.
+TEST_F(OutputTest, AnInterruptedScanCountsOnlyTheHostsItConcluded) {
+    const ScanInfo info = scan_info({technique("syn", kTestnetTcp)}, 8);
+    HostStatus up, down;
+    up.host = *IpAddress::parse("198.18.0.2");
+    up.reason = "arp-response";
+    down.host = *IpAddress::parse("198.18.0.3");
+    down.up = false;
+    down.reason = "no-response";
+    const std::vector<Result> results{testnet_syn()[1]};
+    const std::string xml = run(make_xml(path("out"), {}), path("out"), info, results, true, {up, down});
+    EXPECT_THAT(xml, HasSubstr(R"(<hosts up="1" down="1" total="2"/>)"));
+    EXPECT_THAT(xml, HasSubstr("; 2 of 8 IP addresses (1 host up) scanned in "));
+    expect_valid_xml(path("out"));
+    const auto json = lines_of(run(make_json_lines(path("out"), {}), path("out"), info, results, true, {up, down}));
+    EXPECT_THAT(json.back(), HasSubstr(R"("hosts":8,"up":1,"down":1,)"));
+    const auto normal = run(make_normal(path("out"), {}), path("out"), info, results, true, {up, down});
+    EXPECT_THAT(normal, HasSubstr(" -- 2 of 8 IP addresses (1 host up) scanned in "));
+    const auto grepable = run(make_grepable(path("out"), {}), path("out"), info, results, true, {up, down});
+    EXPECT_THAT(grepable, HasSubstr(" -- 2 of 8 IP addresses (1 host up) scanned in "));
 }
 
 TEST_F(OutputTest, XmlOpenOnly) {
@@ -535,6 +558,24 @@ TEST_F(OutputTest, JsonSummaryAfterAnInterrupt) {
     EXPECT_THAT(lines[3], HasSubstr(R"("args":"scanfw \"quoted\" \\ \u0001")"));
     EXPECT_THAT(lines[3], HasSubstr(R"("techniques":["syn","udp"],"results":1,"states":{"open":1})"));
     EXPECT_THAT(lines[3], HasSubstr(R"("interrupted":true})"));
+}
+
+// Issue 25: an interrupted UDP scan of 300 ports that has 9 results is 3 % done, not
+// done; a host found down counts as concluded, with every port it would have had.
+TEST_F(OutputTest, AnInterruptedScanIsDoneByTheShareOfItsItemsConcluded) {
+    std::vector<Result> results;
+    for (std::uint16_t p = 1; p <= 9; ++p) results.push_back(result("198.18.0.2", p, "udp", State::Closed, "port-unreach"));
+    const auto one = lines_of(run(make_json_lines(path("out"), {}), path("out"),
+                                  scan_info({technique("udp", range(1, 300))}), results, true));
+    EXPECT_THAT(one.back(), HasSubstr(R"("results":9,)"));
+    EXPECT_THAT(one.back(), HasSubstr(R"("done":0.0300,"interrupted":true)"));
+    HostStatus up, down;
+    up.host = *IpAddress::parse("198.18.0.2");
+    down.host = *IpAddress::parse("198.18.0.3");
+    down.up = false;
+    const auto two = lines_of(run(make_json_lines(path("out"), {}), path("out"),
+                                  scan_info({technique("udp", range(1, 300))}, 4), results, true, {up, down}));
+    EXPECT_THAT(two.back(), HasSubstr(R"("done":0.2575,"interrupted":true)"));  // (300 + 9) / 1200
 }
 
 TEST_F(OutputTest, JsonOpenOnly) {

@@ -68,6 +68,23 @@ std::string date_text(std::chrono::system_clock::time_point t) {
     return fmt::format("{:%a %b %d %H:%M:%S %Y}", fmt::localtime(std::chrono::system_clock::to_time_t(t)));
 }
 
+std::string addresses_text(const ScanSummary& s) {
+    const std::uint64_t concluded = s.up + s.down;
+    const char* noun = s.hosts == 1 ? "IP address" : "IP addresses";
+    if (s.interrupted && concluded < s.hosts) return fmt::format("{} of {} {}", concluded, s.hosts, noun);
+    return fmt::format("{} {}", s.hosts, noun);
+}
+
+double concluded_share(const ScanInfo& info, std::uint64_t results, std::uint64_t up, std::uint64_t down) {
+    std::uint64_t per_host = 0;
+    for (const auto& t : info.techniques) per_host += t.ports.size();
+    const double shards = std::max<std::uint32_t>(info.shards, 1);
+    const double total = static_cast<double>(info.targets) * static_cast<double>(std::max<std::uint64_t>(per_host, 1)) / shards;
+    const double concluded = per_host == 0 ? static_cast<double>(up + down)
+                                           : static_cast<double>(results) + static_cast<double>(down * per_host);
+    return total > 0 ? std::clamp(concluded / total, 0.0, 1.0) : 1.0;
+}
+
 std::string host_label(const HostView& h) {
     if (h.status && !h.status->hostname.empty()) return fmt::format("{} ({})", h.status->hostname, h.host.str());
     return h.host.str();
@@ -218,7 +235,7 @@ void Outputs::add(std::unique_ptr<Output> o) {
 Outputs::~Outputs() {
     if (!open_) return;
     ScanSummary s;
-    s.hosts = targets_;
+    s.hosts = info_.targets;
     s.results = results_;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     s.interrupted = true;
@@ -231,7 +248,7 @@ Outputs::~Outputs() {
 
 void Outputs::begin(const ScanInfo& info) {
     open_ = true;
-    targets_ = info.targets;
+    info_ = info;
     started_ = std::chrono::steady_clock::now();
     for (auto& o : outputs_) o->begin(info);
 }
@@ -272,6 +289,7 @@ void Outputs::end(ScanSummary s) {
         }
         spool_.reset();
     }
+    if (s.interrupted) s.done = concluded_share(info_, s.results, s.up, s.down);
     for (auto& o : outputs_) {
         try {
             o->end(s);

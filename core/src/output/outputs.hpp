@@ -98,6 +98,14 @@ std::string port_ranges(const std::vector<std::uint16_t>& sorted_ports);
 // Rows of cells as text columns, each padded to its widest cell and one space apart
 // (the last not padded); every row ends with a newline.
 std::string align_columns(const std::vector<std::vector<std::string>>& rows);
+// "8 IP addresses", as the closing lines count a scan's targets; "2 of 8 IP addresses"
+// for an interrupted scan that concluded only 2 of them (found up or down), as nmap
+// counts the hosts it scanned.
+std::string addresses_text(const ScanSummary& s);
+// The share of a scan's items (host, port, technique) concluded: its results, and all
+// the items of each host found down; for host discovery alone (no port technique), the
+// share of its hosts concluded. A shard's own share is the whole's over the shards.
+double concluded_share(const ScanInfo& info, std::uint64_t results, std::uint64_t up, std::uint64_t down);
 // "Wed Nov 25 14:23:14 2026", local time, as nmap writes dates.
 std::string date_text(std::chrono::system_clock::time_point t);
 // "web.example (198.18.0.2)" when the user gave a name, else "198.18.0.2".
@@ -157,7 +165,7 @@ public:
     void on_result(const Result& r) override;
     void replaying(bool on);
     // Ends every output, even when one fails; then rethrows the first failure. Fills in
-    // the summary's up and down counts.
+    // the summary's up and down counts, and for an interrupted scan the share done.
     void end(ScanSummary s);
     std::size_t size() const { return outputs_.size(); }
     std::uint64_t results() const { return results_; }
@@ -166,7 +174,8 @@ private:
     std::vector<std::unique_ptr<Output>> outputs_;
     std::unique_ptr<Spool> spool_;
     bool open_ = false;  // begun and not ended
-    std::uint64_t targets_ = 0, results_ = 0, up_ = 0, down_ = 0;
+    ScanInfo info_;
+    std::uint64_t results_ = 0, up_ = 0, down_ = 0;
     std::chrono::steady_clock::time_point started_;
 };
 

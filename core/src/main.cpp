@@ -46,23 +46,55 @@ void setup_logging() {
     spdlog::set_default_logger(logger);
 }
 
+// --resume FILE alone: the command line FILE records, with what was given beside
+// --resume on top (timing, --reason, --open, -v, -q, --user, --plugin-dir).
+CliOptions recorded_request(const CliOptions& opts, const RecordHeader& record) {
+    CliOptions again;
+    if (parse_command_line(record.info.argv, again) >= 0)
+        throw InputError(fmt::format("{}: the recorded command line no longer parses", *opts.resume));
+    again.scan.override_with(opts.scan);
+    again.resume = opts.resume;
+    again.quiet = opts.quiet || again.quiet;
+    again.verbosity = std::max(opts.verbosity, again.verbosity);
+    if (opts.user) again.user = opts.user;
+    again.plugin_dirs.insert(again.plugin_dirs.begin(), opts.plugin_dirs.begin(), opts.plugin_dirs.end());
+    again.argv = opts.argv;
+    return again;
+}
+
+// The outputs of --resume FILE alone: those given beside it, if any; else the recorded
+// ones, with the record continued in FILE itself, whatever -oJ the recorded command
+// line named (FILE may be a copy, and that file another scan's by now).
+OutputConfig resumed_outputs(OutputConfig recorded, const OutputConfig& given, const std::string& file) {
+    if (given.json || given.xml || given.grepable || given.normal || given.all) return given;
+    recorded.json = file;
+    return recorded;
+}
+
+// A resumed scan: what the record holds goes to every output first, and is not
+// scanned again.
+void replay_record(const std::string& file, Outputs& outputs, DoneItems& done) {
+    outputs.replaying(true);
+    RecordReader::Callbacks cb;
+    cb.host = [&](const HostStatus& h) { outputs.on_host(h); };
+    cb.result = [&](const Result& r) {
+        outputs.on_result(r);
+        done.add(r.technique, r.host, r.port);
+    };
+    RecordReader::read(file, cb);
+    outputs.replaying(false);
+    spdlog::info("resuming: {} result(s) in {} are not scanned again", done.size(), file);
+}
+
 int scan(CliOptions opts) {
     // --resume FILE alone: the scan the record says, continued.
     std::optional<RecordHeader> resumed;
-    if (opts.resume) {
-        resumed = RecordReader::header(*opts.resume);
-        if (opts.only_resume()) {
-            CliOptions again;
-            if (parse_command_line(resumed->info.argv, again) >= 0)
-                throw InputError(fmt::format("{}: the recorded command line no longer parses", *opts.resume));
-            again.resume = opts.resume;
-            again.quiet = opts.quiet || again.quiet;
-            again.verbosity = std::max(opts.verbosity, again.verbosity);
-            again.argv = opts.argv;
-            opts = std::move(again);
-        }
-    }
+    const bool only_resume = opts.resume && opts.only_resume();
+    const OutputConfig given_outputs = opts.scan.outputs;
+    if (opts.resume) resumed = RecordReader::header(*opts.resume);
+    if (only_resume) opts = recorded_request(opts, *resumed);
     ScanConfig cfg = resolve_request(opts);
+    if (only_resume) cfg.outputs = resumed_outputs(cfg.outputs, given_outputs, *opts.resume);
     if (resumed && !cfg.seed && resumed->info.seed) cfg.seed = resumed->info.seed;  // the same order again
     const PortSpec ports = resolve_ports(cfg);
     const Timing timing = resolve_timing(cfg);
@@ -144,7 +176,10 @@ int scan(CliOptions opts) {
     info.shard_unit = plan.host_jobs.empty() ? "pair" : "host";
     info.service_detection = service_detection;
     info.verbosity = opts.verbosity;
-    if (resumed) check_resumable(*opts.resume, resumed->info, info);
+    if (resumed) {
+        check_resumable(*opts.resume, resumed->info, info);
+        check_resume_outputs(files, *opts.resume);
+    }
     if (opts.dry_run) {
         std::vector<std::string> techniques;
         for (const auto& t : info.techniques) techniques.push_back(t.name);
@@ -165,21 +200,8 @@ int scan(CliOptions opts) {
     const auto started = std::chrono::steady_clock::now();
     outputs.begin(info);
 
-    // A resumed scan: what the record holds goes to every output first, and is not
-    // scanned again.
     DoneItems done(jobs);
-    if (resumed) {
-        outputs.replaying(true);
-        RecordReader::Callbacks cb;
-        cb.host = [&](const HostStatus& h) { outputs.on_host(h); };
-        cb.result = [&](const Result& r) {
-            outputs.on_result(r);
-            done.add(r.technique, r.host, r.port);
-        };
-        RecordReader::read(*opts.resume, cb);
-        outputs.replaying(false);
-        spdlog::info("resuming: {} result(s) in {} are not scanned again", done.size(), *opts.resume);
-    }
+    if (resumed) replay_record(*opts.resume, outputs, done);
 
     Progress progress(!opts.quiet);
     std::string label = ping_only ? "discovery" : "";

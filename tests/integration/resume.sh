@@ -5,8 +5,9 @@
 # the interrupt included, as an uninterrupted scan of the same ports does (ndiff finds
 # no difference), with each result and each host line once. A resume with other
 # ports, targets or techniques than the record's exits 2 naming the difference.
-# Issue 25: a resume into other files (-oJ/-oX/-oN/-oG) holds everything the record
-# held plus what it scanned, compared line by line with the reference; a resume never
+# Issue 25: `--resume FILE --dry-run` sends and writes nothing and says what it would
+# do; a resume into other files (-oJ/-oX/-oN/-oG) holds everything the record held
+# plus what it scanned, compared line by line with the reference; a resume never
 # replaces a finished scan's files; an interrupted scan's XML counts only the hosts it
 # concluded, as its JSON does, and its summary's "done" is the share concluded.
 # Usage: resume.sh SCANFW_BINARY
@@ -77,8 +78,19 @@ same_as_reference() {  # FILE-BASE: every format line by line against ref.*
 }
 fingerprint() { sha256sum "$@" | sort; }
 
+# --dry-run with --resume: says what it would do, sends and writes nothing.
 cp "$work/r.jsonl" "$work/saved.jsonl"
 cp "$work/r.jsonl" "$work/copy.jsonl"
+before=$(fingerprint "$work"/r.*)
+S "$bin" --resume "$work/r.jsonl" --dry-run >"$work/dry.out" 2>"$work/dry.err"
+rc=$?
+check "--resume --dry-run exits 0 (got $rc): $(cat "$work/dry.err")" test "$rc" = 0
+check "--resume --dry-run left every output as it was" test "$(fingerprint "$work"/r.*)" = "$before"
+check "--resume --dry-run names targets, ports, the record and the outputs: $(cat "$work/dry.out")" \
+  grep -q "198.18.0.2" "$work/dry.out"
+for word in "1-1500,8080-8082" "$work/r.jsonl" "$work/r.xml" "$work/r.nmap" "$work/r.gnmap" "$first result"; do
+  check "--resume --dry-run says '$word'" grep -qF -- "$word" "$work/dry.out"
+done
 
 # Finished from the record alone.
 S "$bin" --resume "$work/r.jsonl" >/dev/null 2>"$work/r2.err"

@@ -46,23 +46,107 @@ void setup_logging() {
     spdlog::set_default_logger(logger);
 }
 
+// --resume FILE alone: the command line FILE records, with what was given beside
+// --resume on top (timing, --reason, --open, -v, -q, --user, --plugin-dir, --dry-run).
+CliOptions recorded_request(const CliOptions& opts, const RecordHeader& record) {
+    CliOptions again;
+    if (parse_command_line(record.info.argv, again) >= 0)
+        throw InputError(fmt::format("{}: the recorded command line no longer parses", *opts.resume));
+    again.scan.override_with(opts.scan);
+    again.resume = opts.resume;
+    again.quiet = opts.quiet || again.quiet;
+    again.verbosity = std::max(opts.verbosity, again.verbosity);
+    again.dry_run = opts.dry_run;
+    if (opts.user) again.user = opts.user;
+    again.plugin_dirs.insert(again.plugin_dirs.begin(), opts.plugin_dirs.begin(), opts.plugin_dirs.end());
+    again.argv = opts.argv;
+    return again;
+}
+
+// The outputs of --resume FILE alone: those given beside it, if any; else the recorded
+// ones, with the record continued in FILE itself, whatever -oJ the recorded command
+// line named (FILE may be a copy, and that file another scan's by now).
+OutputConfig resumed_outputs(OutputConfig recorded, const OutputConfig& given, const std::string& file) {
+    if (given.json || given.xml || given.grepable || given.normal || given.all) return given;
+    recorded.json = file;
+    return recorded;
+}
+
+// A resumed scan: what the record holds goes to every output first, and is not
+// scanned again.
+void replay_record(const std::string& file, Outputs& outputs, DoneItems& done) {
+    outputs.replaying(true);
+    RecordReader::Callbacks cb;
+    cb.host = [&](const HostStatus& h) { outputs.on_host(h); };
+    cb.result = [&](const Result& r) {
+        outputs.on_result(r);
+        done.add(r.technique, r.host, r.port);
+    };
+    RecordReader::read(file, cb);
+    outputs.replaying(false);
+    spdlog::info("resuming: {} result(s) in {} are not scanned again", done.size(), file);
+}
+
+// --dry-run: what the scan would do (nothing is sent, no file is written).
+struct DryRun {
+    const ScanInfo& info;
+    std::uint64_t hosts;
+    Shard shard;
+    std::string service;  // -sV's settings, or empty
+    double rate;
+    bool raw;
+    const OutputFiles& files;
+    const std::optional<std::string>& resume;
+};
+
+// "-oJ r.jsonl (continued), -oX r.xml, the table on stdout"
+std::string outputs_text(const OutputFiles& files, const std::optional<std::string>& resume) {
+    const OutputPaths p = output_paths(files);
+    std::vector<std::string> out;
+    bool to_stdout = false;
+    for (const auto& [path, flag] : {std::pair{&p.json, "-oJ"}, {&p.xml, "-oX"}, {&p.normal, "-oN"}, {&p.grepable, "-oG"}}) {
+        if (!*path) continue;
+        to_stdout = to_stdout || **path == "-";
+        const bool continued = flag == std::string_view("-oJ") && resume && same_file(**path, *resume);
+        out.push_back(fmt::format("{} {}{}", flag, **path == "-" ? "stdout" : **path, continued ? " (continued)" : ""));
+    }
+    if (!to_stdout) out.push_back("the table on stdout");
+    return fmt::format("{}", fmt::join(out, ", "));
+}
+
+void print_dry_run(const DryRun& d) {
+    std::vector<std::string> techniques, ports;
+    for (const auto& t : d.info.techniques) {
+        techniques.push_back(t.name);
+        ports.push_back(fmt::format("{} {} ({} {})", t.name, port_ranges(t.ports), t.ports.size(), protocol_name(t.protocol)));
+    }
+    fmt::print("scanfw would scan {} address{}{} with {}; host discovery: {}; {}{} probes a second at most; {}\n",
+               d.hosts, d.hosts == 1 ? "" : "es",
+               d.shard.whole() ? "" : fmt::format(" (shard {}/{} of them)", d.shard.index, d.shard.count),
+               techniques.empty() ? "no port technique" : fmt::format("{}", fmt::join(techniques, ", ")),
+               d.info.discovery.empty() ? "none" : fmt::format("{}", fmt::join(d.info.discovery, ", ")), d.service,
+               d.rate, d.raw ? "raw sockets can be opened" : "no raw sockets (connect() only)");
+    fmt::print("targets: {}\n", d.info.targets_text);
+    fmt::print("ports: {}\n", ports.empty() ? "none (host discovery only)" : fmt::format("{}", fmt::join(ports, "; ")));
+    if (d.resume) {
+        std::uint64_t results = 0;
+        RecordReader::Callbacks cb;
+        cb.result = [&](const Result&) { ++results; };
+        RecordReader::read(*d.resume, cb);
+        fmt::print("resuming {}: {} result{} recorded, not scanned again\n", *d.resume, results, results == 1 ? "" : "s");
+    }
+    fmt::print("outputs: {}\n", outputs_text(d.files, d.resume));
+}
+
 int scan(CliOptions opts) {
     // --resume FILE alone: the scan the record says, continued.
     std::optional<RecordHeader> resumed;
-    if (opts.resume) {
-        resumed = RecordReader::header(*opts.resume);
-        if (opts.only_resume()) {
-            CliOptions again;
-            if (parse_command_line(resumed->info.argv, again) >= 0)
-                throw InputError(fmt::format("{}: the recorded command line no longer parses", *opts.resume));
-            again.resume = opts.resume;
-            again.quiet = opts.quiet || again.quiet;
-            again.verbosity = std::max(opts.verbosity, again.verbosity);
-            again.argv = opts.argv;
-            opts = std::move(again);
-        }
-    }
+    const bool only_resume = opts.resume && opts.only_resume();
+    const OutputConfig given_outputs = opts.scan.outputs;
+    if (opts.resume) resumed = RecordReader::header(*opts.resume);
+    if (only_resume) opts = recorded_request(opts, *resumed);
     ScanConfig cfg = resolve_request(opts);
+    if (only_resume) cfg.outputs = resumed_outputs(cfg.outputs, given_outputs, *opts.resume);
     if (resumed && !cfg.seed && resumed->info.seed) cfg.seed = resumed->info.seed;  // the same order again
     const PortSpec ports = resolve_ports(cfg);
     const Timing timing = resolve_timing(cfg);
@@ -144,19 +228,16 @@ int scan(CliOptions opts) {
     info.shard_unit = plan.host_jobs.empty() ? "pair" : "host";
     info.service_detection = service_detection;
     info.verbosity = opts.verbosity;
-    if (resumed) check_resumable(*opts.resume, resumed->info, info);
+    if (resumed) {
+        check_resumable(*opts.resume, resumed->info, info);
+        check_resume_outputs(files, *opts.resume);
+    }
     if (opts.dry_run) {
-        std::vector<std::string> techniques;
-        for (const auto& t : info.techniques) techniques.push_back(t.name);
-        fmt::print("scanfw would scan {} address{}{} with {}; host discovery: {}; {}{} probes a second at most; {}\n",
-                   total_hosts, total_hosts == 1 ? "" : "es",
-                   shard.whole() ? "" : fmt::format(" (shard {}/{} of them)", shard.index, shard.count),
-                   techniques.empty() ? "no port technique" : fmt::format("{}", fmt::join(techniques, ", ")),
-                   info.discovery.empty() ? "none" : fmt::format("{}", fmt::join(info.discovery, ", ")),
-                   prober ? fmt::format("service detection at intensity {} ({} probes from {}); ",
-                                        prober->options().intensity, probe_db->probes().size(), probe_db->source())
-                          : "",
-                   timing.rate, raw ? "raw sockets can be opened" : "no raw sockets (connect() only)");
+        const std::string service = prober ? fmt::format("service detection at intensity {} ({} probes from {}); ",
+                                                         prober->options().intensity, probe_db->probes().size(),
+                                                         probe_db->source())
+                                           : "";
+        print_dry_run({info, total_hosts, shard, service, timing.rate, raw != nullptr, files, opts.resume});
         return kExitOk;
     }
 
@@ -165,21 +246,8 @@ int scan(CliOptions opts) {
     const auto started = std::chrono::steady_clock::now();
     outputs.begin(info);
 
-    // A resumed scan: what the record holds goes to every output first, and is not
-    // scanned again.
     DoneItems done(jobs);
-    if (resumed) {
-        outputs.replaying(true);
-        RecordReader::Callbacks cb;
-        cb.host = [&](const HostStatus& h) { outputs.on_host(h); };
-        cb.result = [&](const Result& r) {
-            outputs.on_result(r);
-            done.add(r.technique, r.host, r.port);
-        };
-        RecordReader::read(*opts.resume, cb);
-        outputs.replaying(false);
-        spdlog::info("resuming: {} result(s) in {} are not scanned again", done.size(), *opts.resume);
-    }
+    if (resumed) replay_record(*opts.resume, outputs, done);
 
     Progress progress(!opts.quiet);
     std::string label = ping_only ? "discovery" : "";
@@ -202,8 +270,7 @@ int scan(CliOptions opts) {
     summary.hosts = total_hosts;
     summary.results = outputs.results();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    summary.interrupted = stop_requested();
-    summary.done = summary.interrupted ? pipeline.done_share() : 1;
+    summary.interrupted = stop_requested();  // then the outputs count the share done (Outputs::end)
     summary.limited = pipeline.limited();
     // The sockets are closed while the outputs are finished: closing the capture waits
     // out an RCU grace period in the kernel (20-30 ms), time the outputs can use.

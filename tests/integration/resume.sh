@@ -3,8 +3,13 @@
 # SIGINT part way, then `scanfw --resume BASE.jsonl` alone finishes it. Every output
 # (XML, normal, grepable, JSON Lines) must then hold the whole scan, ports found before
 # the interrupt included, as an uninterrupted scan of the same ports does (ndiff finds
-# no difference), with each result once. A resume with other ports, targets or
-# techniques than the record's exits 2 naming the difference.
+# no difference), with each result and each host line once. A resume with other
+# ports, targets or techniques than the record's exits 2 naming the difference.
+# Issue 25: `--resume FILE --dry-run` sends and writes nothing and says what it would
+# do; a resume into other files (-oJ/-oX/-oN/-oG) holds everything the record held
+# plus what it scanned, compared line by line with the reference; a resume never
+# replaces a finished scan's files; an interrupted scan's XML counts only the hosts it
+# concluded, as its JSON does, and its summary's "done" is the share concluded.
 # Usage: resume.sh SCANFW_BINARY
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,6 +52,46 @@ check "its summary says interrupted" test "$(tail -1 "$work/r.jsonl" | jq -r .in
 open_before=$(jq -r 'select(.state == "open") | .port' "$work/r.jsonl" | sort -n | tr '\n' ' ')
 echo "open before the interrupt: ${open_before:-none}; $first results"
 
+# Line by line, what a record, XML, normal and grepable output say of the ports: the
+# same for a resumed scan as for the reference.
+json_ports() { jq -r 'select(.port) | "\(.host) \(.technique) \(.port) \(.state) \(.reason)"' "$1" | sort; }
+normal_ports() { grep -E '^([0-9]+/tcp|Not shown|PORT )' "$1"; }
+grepable_ports() { grep -o 'Ports: .*' "$1"; }
+host_lines_once() {  # every host of the record has one host line
+  test -z "$(jq -r 'select(.type == "host" and (.update | not)) | .host' "$1" | sort | uniq -d)" &&
+    test "$(jq -r 'select(.type == "host") | .host' "$1" | sort -u | wc -l)" -ge 1
+}
+summary_counts_lines() {  # the summary's results are the port lines the file holds
+  test "$(tail -1 "$1" | jq -r .results)" = "$(jq -c 'select(.port)' "$1" | wc -l)"
+}
+same_as_reference() {  # FILE-BASE: every format line by line against ref.*
+  local b=$1
+  check "$b.jsonl: the reference's port lines" diff <(json_ports "$work/ref.jsonl") <(json_ports "$b.jsonl")
+  check "$b.jsonl: each host line once" host_lines_once "$b.jsonl"
+  check "$b.jsonl: the summary counts the port lines it holds" summary_counts_lines "$b.jsonl"
+  check "$b.jsonl: finished, done 1" test "$(tail -1 "$b.jsonl" | jq -r '"\(.interrupted) \(.done)"')" = "false 1"
+  ndiff "$work/ref.xml" "$b.xml" >"$work/ndiff.txt"
+  check "$b.xml: ndiff finds no difference with the reference: $(head -20 "$work/ndiff.txt")" test "$?" = 0
+  check "$b.xml: valid against nmap.dtd" xmllint --noout --dtdvalid /usr/share/nmap/nmap.dtd "$b.xml"
+  check "$b.nmap: the reference's port table" diff <(normal_ports "$work/ref.nmap") <(normal_ports "$b.nmap")
+  check "$b.gnmap: the reference's Ports line" diff <(grepable_ports "$work/ref.gnmap") <(grepable_ports "$b.gnmap")
+}
+fingerprint() { sha256sum "$@" | sort; }
+
+# --dry-run with --resume: says what it would do, sends and writes nothing.
+cp "$work/r.jsonl" "$work/saved.jsonl"
+cp "$work/r.jsonl" "$work/copy.jsonl"
+before=$(fingerprint "$work"/r.*)
+S "$bin" --resume "$work/r.jsonl" --dry-run >"$work/dry.out" 2>"$work/dry.err"
+rc=$?
+check "--resume --dry-run exits 0 (got $rc): $(cat "$work/dry.err")" test "$rc" = 0
+check "--resume --dry-run left every output as it was" test "$(fingerprint "$work"/r.*)" = "$before"
+check "--resume --dry-run names targets, ports, the record and the outputs: $(cat "$work/dry.out")" \
+  grep -q "198.18.0.2" "$work/dry.out"
+for word in "1-1500,8080-8082" "$work/r.jsonl" "$work/r.xml" "$work/r.nmap" "$work/r.gnmap" "$first result"; do
+  check "--resume --dry-run says '$word'" grep -qF -- "$word" "$work/dry.out"
+done
+
 # Finished from the record alone.
 S "$bin" --resume "$work/r.jsonl" >/dev/null 2>"$work/r2.err"
 rc=$?
@@ -71,6 +116,37 @@ for p in 22 80; do
 done
 check "r.nmap's not-shown summary counts the whole scan as the reference does" \
   test "$(grep '^Not shown' "$work/r.nmap")" = "$(grep '^Not shown' "$work/ref.nmap")"
+same_as_reference "$work/r"
+
+# A resume into other files, the scan given again: every format holds the record's
+# results and the new ones; the record resumed from is left as it was.
+S "$bin" "${args[@]}" --resume "$work/saved.jsonl" -oJ "$work/new.jsonl" -oX "$work/new.xml" \
+  -oN "$work/new.nmap" -oG "$work/new.gnmap" >/dev/null 2>"$work/new.err"
+rc=$?
+check "--resume into other files exits 0 (got $rc): $(cat "$work/new.err")" test "$rc" = 0
+same_as_reference "$work/new"
+check "the record resumed from is unchanged" cmp -s "$work/saved.jsonl" "$work/copy.jsonl"
+
+# The record alone with outputs of its own: those, not the recorded -oA names.
+finished=$(fingerprint "$work"/r.*)
+S "$bin" --resume "$work/saved.jsonl" -oA "$work/own" >/dev/null 2>"$work/own.err"
+rc=$?
+check "--resume FILE -oA OTHER exits 0 (got $rc): $(cat "$work/own.err")" test "$rc" = 0
+same_as_reference "$work/own"
+check "--resume FILE -oA OTHER left the recorded outputs alone" test "$(fingerprint "$work"/r.*)" = "$finished"
+
+# A finished scan's files are never replaced by a resume: not by a resume of a copy of
+# its interrupted record (which names them), nor by a resume of the finished record.
+S "$bin" --resume "$work/copy.jsonl" >/dev/null 2>"$work/err"
+rc=$?
+check "--resume COPY alone, the recorded outputs finished: exit 2 saying so ($rc: $(cat "$work/err"))" \
+  test "$rc" = 2 -a -n "$(grep -F "$work/r." "$work/err" | grep 'finished')"
+S "$bin" --resume "$work/r.jsonl" >/dev/null 2>"$work/err"
+rc=$?
+check "--resume FINISHED: exit 2 saying it is finished ($rc: $(cat "$work/err"))" \
+  test "$rc" = 2 -a -n "$(grep 'finished' "$work/err")"
+check "the refused resumes left the finished outputs as they were" test "$(fingerprint "$work"/r.*)" = "$finished"
+check "and the copy as it was" cmp -s "$work/copy.jsonl" "$work/saved.jsonl"
 
 # A resume of another scan is refused, naming the difference, and changes nothing.
 cp "$work/r.jsonl" "$work/keep.jsonl"
@@ -108,6 +184,30 @@ check "two Ctrl-C: exit 130 (got $rc)" test "$rc" = 130
 check "two Ctrl-C: the JSON still ends with its summary, interrupted" \
   test "$(tail -1 "$work/twice.jsonl" | jq -r '"\(.type) \(.interrupted)"')" = "summary true"
 check "two Ctrl-C: the XML is whole" xmllint --noout "$work/twice.xml"
+
+# An interrupted scan's outputs say what it concluded: hosts that had not answered yet
+# (the initial timeout of 5 s, three tries) are neither up nor down, in the XML as in
+# the JSON; and "done" is the share of the items concluded (a host found down
+# concludes its 300), not of the hosts handed out.
+ip netns exec "$ns" "$bin" -sU -p 1-300 --rate 50 --timeout 5s 198.18.0.2-9 -oA "$work/u" >/dev/null 2>"$work/u.err" &
+pid=$!
+sleep 3
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "the interrupted UDP scan exits 130 (got $rc): $(cat "$work/u.err")" test "$rc" = 130
+read -r up down done_share < <(tail -1 "$work/u.jsonl" | jq -r '"\(.up) \(.down) \(.done)"')
+ports=$(jq -c 'select(.port)' "$work/u.jsonl" | wc -l)
+xml_hosts=$(xmllint --xpath 'concat(//runstats/hosts/@up, " ", //runstats/hosts/@down, " ", //runstats/hosts/@total)' "$work/u.xml")
+check "u.xml's runstats count what u.jsonl's summary does: XML $xml_hosts, JSON up $up down $down" \
+  test "$xml_hosts" = "$up $down $((up + down))"
+check "some hosts were not concluded when it stopped ($up up, $down down of 8)" test $((up + down)) -lt 8
+want=$(awk -v r="$ports" -v d="$down" 'BEGIN { printf "%.4f", (r + 300 * d) / 2400 }')
+check "u.jsonl's done is the share concluded: $done_share, $ports results and $down hosts down of 8 x 300" \
+  test "$(awk -v x="$done_share" 'BEGIN { printf "%.4f", x }')" = "$want"
+check "u.jsonl's summary counts the port lines it holds" summary_counts_lines "$work/u.jsonl"
+check "u.nmap says how many hosts it concluded: $(tail -1 "$work/u.nmap")" \
+  grep -q "^# scanfw interrupted at .* -- $((up + down)) of 8 IP addresses ($up host" "$work/u.nmap"
 
 echo "resume: $passed passed, $failures failed"
 [ "$failures" = 0 ]

@@ -326,9 +326,32 @@ TEST_F(OutputTest, XmlAfterAnInterruptIsClosed) {
     EXPECT_THAT(xml, HasSubstr(R"(portid="22")"));
     EXPECT_THAT(xml, HasSubstr(R"(exit="error" errormsg="interrupted: )"));
     EXPECT_THAT(xml, HasSubstr("summary=\"scanfw interrupted at "));
-    EXPECT_THAT(xml, HasSubstr(R"(<hosts up="1" down="3" total="4"/>)"));  // as nmap: the rest of the targets
     EXPECT_THAT(xml, EndsWith("</runstats>\n</nmaprun>\n"));
     expect_valid_xml(path("out"));
+}
+
+// Issue 25: hosts not yet concluded when the scan stopped are neither up nor down. As
+// nmap's runstats, <hosts> counts the hosts concluded (total = up + down), and every
+// format says the same as the record's summary.
+TEST_F(OutputTest, AnInterruptedScanCountsOnlyTheHostsItConcluded) {
+    const ScanInfo info = scan_info({technique("syn", kTestnetTcp)}, 8);
+    HostStatus up, down;
+    up.host = *IpAddress::parse("198.18.0.2");
+    up.reason = "arp-response";
+    down.host = *IpAddress::parse("198.18.0.3");
+    down.up = false;
+    down.reason = "no-response";
+    const std::vector<Result> results{testnet_syn()[1]};
+    const std::string xml = run(make_xml(path("out"), {}), path("out"), info, results, true, {up, down});
+    EXPECT_THAT(xml, HasSubstr(R"(<hosts up="1" down="1" total="2"/>)"));
+    EXPECT_THAT(xml, HasSubstr("; 2 of 8 IP addresses (1 host up) scanned in "));
+    expect_valid_xml(path("out"));
+    const auto json = lines_of(run(make_json_lines(path("out"), {}), path("out"), info, results, true, {up, down}));
+    EXPECT_THAT(json.back(), HasSubstr(R"("hosts":8,"up":1,"down":1,)"));
+    const auto normal = run(make_normal(path("out"), {}), path("out"), info, results, true, {up, down});
+    EXPECT_THAT(normal, HasSubstr(" -- 2 of 8 IP addresses (1 host up) scanned in "));
+    const auto grepable = run(make_grepable(path("out"), {}), path("out"), info, results, true, {up, down});
+    EXPECT_THAT(grepable, HasSubstr(" -- 2 of 8 IP addresses (1 host up) scanned in "));
 }
 
 TEST_F(OutputTest, XmlOpenOnly) {
@@ -535,6 +558,156 @@ TEST_F(OutputTest, JsonSummaryAfterAnInterrupt) {
     EXPECT_THAT(lines[3], HasSubstr(R"("args":"scanfw \"quoted\" \\ \u0001")"));
     EXPECT_THAT(lines[3], HasSubstr(R"("techniques":["syn","udp"],"results":1,"states":{"open":1})"));
     EXPECT_THAT(lines[3], HasSubstr(R"("interrupted":true})"));
+}
+
+// Issue 25: an interrupted UDP scan of 300 ports that has 9 results is 3 % done, not
+// done; a host found down counts as concluded, with every port it would have had.
+TEST_F(OutputTest, AnInterruptedScanIsDoneByTheShareOfItsItemsConcluded) {
+    std::vector<Result> results;
+    for (std::uint16_t p = 1; p <= 9; ++p) results.push_back(result("198.18.0.2", p, "udp", State::Closed, "port-unreach"));
+    const auto one = lines_of(run(make_json_lines(path("out"), {}), path("out"),
+                                  scan_info({technique("udp", range(1, 300))}), results, true));
+    EXPECT_THAT(one.back(), HasSubstr(R"("results":9,)"));
+    EXPECT_THAT(one.back(), HasSubstr(R"("done":0.0300,"interrupted":true)"));
+    HostStatus up, down;
+    up.host = *IpAddress::parse("198.18.0.2");
+    down.host = *IpAddress::parse("198.18.0.3");
+    down.up = false;
+    const auto two = lines_of(run(make_json_lines(path("out"), {}), path("out"),
+                                  scan_info({technique("udp", range(1, 300))}, 4), results, true, {up, down}));
+    EXPECT_THAT(two.back(), HasSubstr(R"("done":0.2575,"interrupted":true)"));  // (300 + 9) / 1200
+}
+
+// ---- --resume ------------------------------------------------------------------------
+
+// What a resume writes, compared line by line with the record of the same scan run
+// without a stop: the scan's line, each host once, each result once.
+class ResumeTest : public OutputTest {
+protected:
+    const ScanInfo info_ = scan_info({technique("syn", kTestnetTcp)});
+    const std::vector<Result> results_ = testnet_syn();
+    HostStatus host_ = [] {
+        HostStatus h;
+        h.host = *IpAddress::parse("198.18.0.2");
+        h.reason = "arp-response";
+        return h;
+    }();
+
+    // The record of the whole scan, not interrupted.
+    std::vector<std::string> reference() {
+        return lines_of(run(make_json_lines(path("ref"), {}), path("ref"), info_, results_, false, {host_}));
+    }
+    // An interrupted record of the first `n` results.
+    void interrupted(const std::string& file, std::size_t n) {
+        run(make_json_lines(path(file), {}), path(file), info_, {results_.begin(), results_.begin() + n}, true,
+            {host_});
+    }
+    // A resume of `record`, which holds the first `had` results, into `outputs`: the
+    // record replayed, then the host found up again by discovery, and the results the
+    // record lacks.
+    void resume(const std::string& record, std::size_t had, Outputs& outputs) {
+        outputs.begin(info_);
+        outputs.replaying(true);
+        RecordReader::Callbacks cb;
+        cb.host = [&](const HostStatus& h) { outputs.on_host(h); };
+        cb.result = [&](const Result& r) { outputs.on_result(r); };
+        RecordReader::read(record, cb);
+        outputs.replaying(false);
+        outputs.on_host(host_);
+        for (std::size_t i = had; i < results_.size(); ++i) outputs.on_result(results_[i]);
+        ScanSummary s;
+        s.hosts = 1;
+        s.results = outputs.results();
+        s.seconds = 1.25;
+        outputs.end(s);
+    }
+    static void expect_same_record(const std::vector<std::string>& got, const std::vector<std::string>& want) {
+        ASSERT_EQ(got.size(), want.size());
+        for (std::size_t i = 0; i + 1 < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "line " << i + 1;
+        EXPECT_THAT(got.back(), HasSubstr(R"("results":6,"states":{"open":2,"closed":2,"filtered":2},)"));
+        EXPECT_THAT(got.back(), HasSubstr(R"("done":1.0000,"interrupted":false})"));
+    }
+};
+
+TEST_F(ResumeTest, IntoANewRecordItHoldsTheOldResultsAndEachHostOnce) {
+    interrupted("saved", 2);
+    const std::string saved = read(path("saved"));
+    Outputs outputs;
+    outputs.add(make_json_lines(path("new"), DisplayOptions{.append_json = path("saved")}));
+    resume(path("saved"), 2, outputs);
+    expect_same_record(lines_of(read(path("new"))), reference());
+    EXPECT_EQ(read(path("saved")), saved);  // the record resumed from is left as it was
+}
+
+TEST_F(ResumeTest, InPlaceItWritesEachHostOnce) {
+    interrupted("r.jsonl", 3);
+    Outputs outputs;
+    outputs.add(make_json_lines(path("r.jsonl"), DisplayOptions{.append_json = path("r.jsonl")}));
+    resume(path("r.jsonl"), 3, outputs);
+    expect_same_record(lines_of(read(path("r.jsonl"))), reference());
+}
+
+TEST_F(ResumeTest, InPlaceWhateverTheRecordIsCalled) {
+    interrupted("r.jsonl", 3);
+    Outputs outputs;
+    // The record named otherwise than the output (dir/./r.jsonl): the same file, which
+    // is continued, not emptied.
+    const std::string other_name = (dir_ / "." / "r.jsonl").string();
+    outputs.add(make_json_lines(path("r.jsonl"), DisplayOptions{.append_json = other_name}));
+    resume(other_name, 3, outputs);
+    expect_same_record(lines_of(read(path("r.jsonl"))), reference());
+}
+
+TEST_F(ResumeTest, NeverReplacesAFinishedScan) {
+    interrupted("r.jsonl", 3);
+    for (const char* name : {"done.xml", "done.nmap", "done.gnmap", "stopped.xml", "stopped.nmap", "stopped.gnmap"}) {
+        const std::string file = path(name);
+        const bool stop = std::string_view(name).starts_with("stopped");
+        auto out = file.ends_with(".xml") ? make_xml(file, {}) : file.ends_with(".nmap") ? make_normal(file, {}) : make_grepable(file, {});
+        run(std::move(out), file, info_, results_, stop, {host_});
+    }
+    run(make_json_lines(path("done.jsonl"), {}), path("done.jsonl"), info_, results_, false, {host_});
+    auto refused = [&](const OutputFiles& files, const std::string& record) {
+        try {
+            check_resume_outputs(files, record);
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    auto base = [&](const std::string& name) {
+        OutputFiles f;
+        f.all = path(name);
+        return f;
+    };
+    // Interrupted outputs, new files and the interrupted record itself: written.
+    OutputFiles stopped;
+    stopped.xml = path("stopped.xml");
+    stopped.grepable = path("stopped.gnmap");
+    stopped.normal = path("stopped.nmap");
+    stopped.json = path("r.jsonl");
+    EXPECT_EQ(refused(stopped, path("r.jsonl")), "");
+    EXPECT_EQ(refused(base("new"), path("r.jsonl")), "");
+    EXPECT_EQ(refused(base("new"), path("done.jsonl")), "");  // a finished record into new files
+    // A finished scan's files: refused, naming the file and what to do.
+    OutputFiles json = base("new");
+    json.json = path("done.jsonl");
+    EXPECT_THAT(refused(json, path("r.jsonl")),
+                HasSubstr("-oJ " + path("done.jsonl") + " holds a finished scan, which a resume never replaces"));
+    for (auto field : {&OutputFiles::xml, &OutputFiles::grepable, &OutputFiles::normal}) {
+        OutputFiles files = stopped;
+        const std::string name = field == &OutputFiles::xml ? "done.xml" : field == &OutputFiles::grepable ? "done.gnmap" : "done.nmap";
+        files.*field = path(name);
+        EXPECT_THAT(refused(files, path("r.jsonl")), HasSubstr(path(name) + " holds a finished scan")) << name;
+    }
+    OutputFiles itself;
+    itself.json = (dir_ / "." / "done.jsonl").string();
+    EXPECT_THAT(refused(itself, path("done.jsonl")),
+                HasSubstr("the scan is finished (its summary says so), so there is nothing to resume"));
+    // The record as another format would be emptied before it is read.
+    OutputFiles normal;
+    normal.normal = path("r.jsonl");
+    EXPECT_THAT(refused(normal, path("r.jsonl")), HasSubstr("would write over the record it resumes"));
 }
 
 TEST_F(OutputTest, JsonOpenOnly) {

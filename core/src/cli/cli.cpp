@@ -190,7 +190,7 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         ->type_name("FILE");
     app.add_option("--user", out.user, "Run as USER once the raw socket and capture are open (default: $SUDO_UID)")
         ->type_name("USER");
-    app.add_flag("--dry-run", out.dry_run, "Check the whole command line, profile, plugins and targets; send nothing");
+    app.add_flag("--dry-run", out.dry_run, "Check the whole command line, profile, plugins, targets and outputs, and say what would be done; send and write nothing");
     app.add_flag("-q,--quiet", out.quiet, "No progress line on stderr");
     app.add_flag("-v,--verbose", out.verbosity, "More log output: -v says what it learns (ICMP limits), -vv debug");
     app.add_flag("--list-plugins", out.list_plugins, "List the technique plugins found, their options, and exit");

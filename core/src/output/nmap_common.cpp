@@ -9,8 +9,8 @@ std::int64_t epoch(std::chrono::system_clock::time_point t) {
 }
 
 std::string scanned_text(const ScanSummary& s) {
-    return fmt::format("{} IP address{} ({} host{} up) scanned in {:.2f} seconds", s.hosts, s.hosts == 1 ? "" : "es",
-                       s.up, s.up == 1 ? "" : "s", s.seconds);
+    return fmt::format("{} ({} host{} up) scanned in {:.2f} seconds", addresses_text(s), s.up, s.up == 1 ? "" : "s",
+                       s.seconds);
 }
 
 const char* done_word(const ScanSummary& s) { return s.interrupted ? "interrupted" : "done"; }

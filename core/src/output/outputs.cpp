@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <map>
 
 #include <fmt/chrono.h>
@@ -66,6 +67,23 @@ std::string printable(std::string_view text) {
 
 std::string date_text(std::chrono::system_clock::time_point t) {
     return fmt::format("{:%a %b %d %H:%M:%S %Y}", fmt::localtime(std::chrono::system_clock::to_time_t(t)));
+}
+
+std::string addresses_text(const ScanSummary& s) {
+    const std::uint64_t concluded = s.up + s.down;
+    const char* noun = s.hosts == 1 ? "IP address" : "IP addresses";
+    if (s.interrupted && concluded < s.hosts) return fmt::format("{} of {} {}", concluded, s.hosts, noun);
+    return fmt::format("{} {}", s.hosts, noun);
+}
+
+double concluded_share(const ScanInfo& info, std::uint64_t results, std::uint64_t up, std::uint64_t down) {
+    std::uint64_t per_host = 0;
+    for (const auto& t : info.techniques) per_host += t.ports.size();
+    const double shards = std::max<std::uint32_t>(info.shards, 1);
+    const double total = static_cast<double>(info.targets) * static_cast<double>(std::max<std::uint64_t>(per_host, 1)) / shards;
+    const double concluded = per_host == 0 ? static_cast<double>(up + down)
+                                           : static_cast<double>(results) + static_cast<double>(down * per_host);
+    return total > 0 ? std::clamp(concluded / total, 0.0, 1.0) : 1.0;
 }
 
 std::string host_label(const HostView& h) {
@@ -218,7 +236,7 @@ void Outputs::add(std::unique_ptr<Output> o) {
 Outputs::~Outputs() {
     if (!open_) return;
     ScanSummary s;
-    s.hosts = targets_;
+    s.hosts = info_.targets;
     s.results = results_;
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     s.interrupted = true;
@@ -231,13 +249,28 @@ Outputs::~Outputs() {
 
 void Outputs::begin(const ScanInfo& info) {
     open_ = true;
-    targets_ = info.targets;
+    info_ = info;
     started_ = std::chrono::steady_clock::now();
     for (auto& o : outputs_) o->begin(info);
 }
 
+bool Outputs::count_host(const HostStatus& h) {
+    if (resumed_) {
+        const auto it = recorded_up_.find(h.host);
+        if (it == recorded_up_.end()) {
+            if (replaying_) recorded_up_.emplace(h.host, h.up);
+        } else {
+            if (it->second || !h.up) return false;
+            it->second = true;  // down then, up now: counted up instead
+            --down_;
+        }
+    }
+    ++(h.up ? up_ : down_);
+    return true;
+}
+
 void Outputs::on_host(const HostStatus& h) {
-    if (!h.update) ++(h.up ? up_ : down_);
+    if (!h.update && !count_host(h)) return;
     if (spool_) spool_->add(h);
     for (auto& o : outputs_) o->on_host(h);
 }
@@ -249,6 +282,8 @@ void Outputs::on_result(const Result& r) {
 }
 
 void Outputs::replaying(bool on) {
+    replaying_ = on;
+    resumed_ = resumed_ || on;
     for (auto& o : outputs_) o->replaying(on);
 }
 
@@ -272,6 +307,7 @@ void Outputs::end(ScanSummary s) {
         }
         spool_.reset();
     }
+    if (s.interrupted) s.done = concluded_share(info_, s.results, s.up, s.down);
     for (auto& o : outputs_) {
         try {
             o->end(s);
@@ -282,11 +318,7 @@ void Outputs::end(ScanSummary s) {
     if (first) std::rethrow_exception(first);
 }
 
-namespace {
-struct Paths {
-    std::optional<std::string> xml, grepable, normal, json;
-};
-Paths paths_of(const OutputFiles& files) {
+OutputPaths output_paths(const OutputFiles& files) {
     auto path = [&](const std::optional<std::string>& given, const char* extension) -> std::optional<std::string> {
         if (given) return given;
         if (files.all) return *files.all + extension;
@@ -295,12 +327,20 @@ Paths paths_of(const OutputFiles& files) {
     return {path(files.xml, ".xml"), path(files.grepable, ".gnmap"), path(files.normal, ".nmap"),
             path(files.json, ".jsonl")};
 }
-}  // namespace
+
+bool same_file(const std::string& a, const std::string& b) {
+    if (a == b) return true;
+    if (a == "-" || b == "-") return false;
+    std::error_code ea, eb;
+    if (std::filesystem::equivalent(a, b, ea)) return true;
+    const auto ca = std::filesystem::weakly_canonical(a, ea), cb = std::filesystem::weakly_canonical(b, eb);
+    return !ea && !eb && ca == cb;
+}
 
 void check_output_files(const OutputFiles& files) {
     if (files.all && *files.all == "-")
         throw InputError("-oA needs a base file name: it writes four files, not stdout");
-    const Paths p = paths_of(files);
+    const OutputPaths p = output_paths(files);
     int to_stdout = 0;
     std::map<std::string, const char*> seen;
     const std::pair<const std::optional<std::string>*, const char*> named[] = {
@@ -321,7 +361,7 @@ void check_output_files(const OutputFiles& files) {
 
 Outputs make_outputs(const OutputFiles& files, const DisplayOptions& display) {
     check_output_files(files);
-    const Paths p = paths_of(files);
+    const OutputPaths p = output_paths(files);
     const bool to_stdout = (p.xml && *p.xml == "-") || (p.grepable && *p.grepable == "-") ||
                            (p.normal && *p.normal == "-") || (p.json && *p.json == "-");
     Outputs outputs;

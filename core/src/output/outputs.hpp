@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "common/result.hpp"
 #include "output/spool.hpp"
 
@@ -67,7 +69,7 @@ struct DisplayOptions {
     bool show_reason = false;  // --reason: reasons in the table and the normal output
     bool open_only = false;    // --open: only ports that are, or may be, open
     int verbosity = 0;         // -v: hosts that are down are listed too
-    std::optional<std::string> append_json;  // --resume FILE: an -oJ to FILE continues it
+    std::optional<std::string> append_json;  // --resume FILE: an -oJ to FILE (same_file) continues it
     bool host_ordered_json = false;  // scanfw merge: -oJ host by host in address order, each status once
 };
 
@@ -98,6 +100,14 @@ std::string port_ranges(const std::vector<std::uint16_t>& sorted_ports);
 // Rows of cells as text columns, each padded to its widest cell and one space apart
 // (the last not padded); every row ends with a newline.
 std::string align_columns(const std::vector<std::vector<std::string>>& rows);
+// "8 IP addresses", as the closing lines count a scan's targets; "2 of 8 IP addresses"
+// for an interrupted scan that concluded only 2 of them (found up or down), as nmap
+// counts the hosts it scanned.
+std::string addresses_text(const ScanSummary& s);
+// The share of a scan's items (host, port, technique) concluded: its results, and all
+// the items of each host found down; for host discovery alone (no port technique), the
+// share of its hosts concluded. A shard's own share is the whole's over the shards.
+double concluded_share(const ScanInfo& info, std::uint64_t results, std::uint64_t up, std::uint64_t down);
 // "Wed Nov 25 14:23:14 2026", local time, as nmap writes dates.
 std::string date_text(std::chrono::system_clock::time_point t);
 // "web.example (198.18.0.2)" when the user gave a name, else "198.18.0.2".
@@ -155,18 +165,26 @@ public:
     void begin(const ScanInfo& info);
     void on_host(const HostStatus& h) override;
     void on_result(const Result& r) override;
+    // --resume: what follows is the record replayed. From then on a host the record
+    // reported is not reported again (discovery finds it up again), unless it was down
+    // and is up now (as the spool takes it).
     void replaying(bool on);
     // Ends every output, even when one fails; then rethrows the first failure. Fills in
-    // the summary's up and down counts.
+    // the summary's up and down counts, and for an interrupted scan the share done.
     void end(ScanSummary s);
     std::size_t size() const { return outputs_.size(); }
     std::uint64_t results() const { return results_; }
 
 private:
+    bool count_host(const HostStatus& h);  // false: the record reported it already
+
     std::vector<std::unique_ptr<Output>> outputs_;
     std::unique_ptr<Spool> spool_;
+    bool resumed_ = false, replaying_ = false;
+    absl::flat_hash_map<IpAddress, bool, IpAddressHash> recorded_up_;  // --resume: the record's hosts, up or not
     bool open_ = false;  // begun and not ended
-    std::uint64_t targets_ = 0, results_ = 0, up_ = 0, down_ = 0;
+    ScanInfo info_;
+    std::uint64_t results_ = 0, up_ = 0, down_ = 0;
     std::chrono::steady_clock::time_point started_;
 };
 
@@ -177,6 +195,14 @@ struct OutputFiles {
     std::optional<std::string> normal;    // -oN: nmap normal output
     std::optional<std::string> all;       // -oA BASE: BASE.xml, .gnmap, .nmap, .jsonl
 };
+
+// Where each format goes: -oX, -oG, -oN, -oJ as given, else -oA BASE's file.
+struct OutputPaths {
+    std::optional<std::string> xml, grepable, normal, json;
+};
+OutputPaths output_paths(const OutputFiles& files);
+// Whether two paths name one file ("r.jsonl", "./r.jsonl", a link to it); "-" is stdout.
+bool same_file(const std::string& a, const std::string& b);
 
 // The outputs asked for: each file (-oA BASE gives BASE.xml, .gnmap, .nmap and .jsonl;
 // -oX/-oG/-oN/-oJ given too take precedence), and the table on stdout unless an output

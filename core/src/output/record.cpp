@@ -123,20 +123,31 @@ RecordSummary summary_from(const json& j) {
     s.results = j.value("results", std::uint64_t{0});
     return s;
 }
-}  // namespace
 
-std::optional<RecordSummary> RecordReader::summary(const std::string& path) {
+// The last `bytes` of `path`, or all of it.
+std::string file_tail(const std::string& path, std::streamoff bytes) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
     in.seekg(0, std::ios::end);
     const std::streamoff size = in.tellg();
-    const std::streamoff from = std::max<std::streamoff>(0, size - 65536);
+    const std::streamoff from = std::max<std::streamoff>(0, size - bytes);
     in.seekg(from);
     std::string tail(static_cast<std::size_t>(size - from), '\0');
     in.read(tail.data(), size - from);
+    return tail;
+}
+
+// The last line of `path` (of its last 64 KiB), without its newline.
+std::string last_line(const std::string& path) {
+    std::string tail = file_tail(path, 65536);
     while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
     const auto nl = tail.rfind('\n');
-    const auto j = json::parse(nl == std::string::npos ? tail : tail.substr(nl + 1), nullptr, false);
+    return nl == std::string::npos ? tail : tail.substr(nl + 1);
+}
+}  // namespace
+
+std::optional<RecordSummary> RecordReader::summary(const std::string& path) {
+    const auto j = json::parse(last_line(path), nullptr, false);
     if (j.is_discarded() || !j.is_object() || j.value("type", "") != "summary") return std::nullopt;
     return summary_from(j);
 }
@@ -269,13 +280,17 @@ std::string without_summary(const std::string& path) {
     return path;
 }
 
-// -oJ: one JSON object per line, as they come; flushed every 200 ms at most.
+// -oJ: one JSON object per line, as they come; flushed every 200 ms at most. A resume
+// into the record it resumes (however its path is spelt) appends to it; into another
+// file, it writes the record's lines there first, as they are replayed.
 class JsonLines final : public Output {
 public:
     JsonLines(const std::string& path, const DisplayOptions& d)
-        : file_(d.append_json == path ? without_summary(path) : path, d.append_json == path),
+        : JsonLines(path, d, d.append_json && same_file(*d.append_json, path)) {}
+    JsonLines(const std::string& path, const DisplayOptions& d, bool append)
+        : file_(append ? without_summary(path) : path, append),
           open_only_(d.open_only),
-          append_(d.append_json == path),
+          append_(append),
           host_ordered_(d.host_ordered_json) {}
 
     // A merge of shards writes the record host by host from the spool: each host's
@@ -296,19 +311,22 @@ public:
     }
 
     void on_host(const HostStatus& h) override {
-        if (replaying_ || host_ordered_) return;
+        if (!written_as_they_come()) return;
         write_host(h);
     }
 
     void on_result(const Result& r) override {
         ++states_[r.state];
-        if (replaying_ || host_ordered_ || (open_only_ && !possibly_open(r.state))) return;
+        if (!written_as_they_come() || (open_only_ && !possibly_open(r.state))) return;
         write_result(r);
     }
 
     void replaying(bool on) override { replaying_ = on; }
 
 private:
+    // Not what the record continued holds already, nor what host() writes (a merge).
+    bool written_as_they_come() const { return !host_ordered_ && !(replaying_ && append_); }
+
     void write_host(const HostStatus& h) {
         std::FILE* f = file_.get();
         fmt::print(f, R"({{"type":"host","host":"{}","status":"{}","reason":{})", h.host.str(), h.up ? "up" : "down",
@@ -407,6 +425,50 @@ void check_resumable(const std::string& file, const ScanInfo& was, const ScanInf
     if (was.shard != now.shard || was.shards != now.shards)
         throw InputError(fmt::format("--resume {}: the record is shard {}/{}, this scan shard {}/{}", file, was.shard,
                                      was.shards, now.shard, now.shards));
+}
+
+namespace {
+
+// Whether `path`, the output of `flag`, holds a finished scan: a record whose summary
+// says it was not interrupted, an XML whose runstats say exit="success", a normal or
+// grepable output whose last line says "done" (scanfw's or nmap's).
+bool holds_finished_scan(const std::string& path, std::string_view flag) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return false;
+    if (flag == "-oJ") {
+        const auto s = RecordReader::summary(path);
+        return s && !s->interrupted;
+    }
+    if (flag == "-oX") {
+        const std::string tail = file_tail(path, 4096);
+        const auto finished = tail.rfind("<finished ");
+        return finished != std::string::npos && tail.find(R"(exit="success")", finished) != std::string::npos;
+    }
+    const std::string last = last_line(path);
+    return last.starts_with("# scanfw done at ") || last.starts_with("# Nmap done at ");
+}
+
+}  // namespace
+
+void check_resume_outputs(const OutputFiles& files, const std::string& record) {
+    const OutputPaths p = output_paths(files);
+    const std::pair<const std::optional<std::string>*, const char*> named[] = {
+        {&p.xml, "-oX"}, {&p.grepable, "-oG"}, {&p.normal, "-oN"}, {&p.json, "-oJ"}};
+    for (const auto& [path, flag] : named) {
+        if (!*path || **path == "-") continue;
+        const bool is_record = same_file(**path, record);
+        if (is_record && path != &p.json)
+            throw InputError(fmt::format("--resume {}: {} {} would write over the record it resumes: give {} another file",
+                                         record, flag, **path, flag));
+        if (!holds_finished_scan(**path, flag)) continue;
+        if (is_record)
+            throw InputError(fmt::format("--resume {}: the scan is finished (its summary says so), so there is nothing "
+                                         "to resume; `scanfw merge -oA BASE {}` writes its outputs again",
+                                         record, record));
+        throw InputError(fmt::format("--resume {}: {} {} holds a finished scan, which a resume never replaces: give the "
+                                     "resume outputs of its own (-oA NEW, -oJ NEW.jsonl) or move {} away",
+                                     record, flag, **path, **path));
+    }
 }
 
 }  // namespace scanfw

@@ -52,6 +52,13 @@ public:
 // the one the record `was` of: other techniques or ports, targets, or shard.
 void check_resumable(const std::string& file, const ScanInfo& was, const ScanInfo& now);
 
+// --resume FILE, before anything is written: throws InputError when an output would
+// lose what a file holds. A resume never replaces a finished scan: not a file of
+// another record's outputs that holds one (nmap's formats ended "done", a record whose
+// summary says it was not interrupted), nor FILE itself when the scan it records is
+// finished (nothing is left to resume). FILE may be continued only by -oJ.
+void check_resume_outputs(const OutputFiles& files, const std::string& record);
+
 // A ScanInfo as the record's first line writes it, and back.
 std::string header_json(const ScanInfo& info);
 ScanInfo parse_header_json(const std::string& line, const std::string& where);

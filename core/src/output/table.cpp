@@ -64,8 +64,8 @@ public:
                        plural(silent_, "host", "hosts"));
         if (!s.partial.empty()) fmt::print(out_, "{}\n", s.partial);
         const std::size_t n = info_.techniques.size();
-        fmt::print(out_, "scanfw {}: {} ({} up) scanned", s.interrupted ? "interrupted" : "done",
-                   plural(s.hosts, "IP address", "IP addresses"), plural(s.up, "host", "hosts"));
+        fmt::print(out_, "scanfw {}: {} ({} up) scanned", s.interrupted ? "interrupted" : "done", addresses_text(s),
+                   plural(s.up, "host", "hosts"));
         if (n > 0) fmt::print(out_, " with {}, {}", plural(n, "technique", "techniques"), plural(s.results, "result", "results"));
         fmt::print(out_, " in {:.2f} seconds\n", s.seconds);
         std::fflush(out_);

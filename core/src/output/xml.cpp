@@ -144,8 +144,10 @@ private:
             fmt::print(out, " exit=\"error\" errormsg=\"{}\"", xml_escape(s.partial));
         else
             fmt::print(out, " exit=\"success\"");
-        fmt::print(out, "/><hosts up=\"{}\" down=\"{}\" total=\"{}\"/>\n</runstats>\n</nmaprun>\n", s.up,
-                   s.hosts > s.up ? s.hosts - s.up : 0, s.hosts);
+        // As nmap's: the hosts concluded, up or down (a host not yet concluded when a
+        // scan stopped is neither).
+        fmt::print(out, "/><hosts up=\"{}\" down=\"{}\" total=\"{}\"/>\n</runstats>\n</nmaprun>\n", s.up, s.down,
+                   s.up + s.down);
     }
 };
 

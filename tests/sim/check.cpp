@@ -31,8 +31,13 @@ struct Collector final : ResultSink {
         std::uint16_t port;
         auto operator<=>(const Key&) const = default;
     };
+    explicit Collector(const SimClock& clock) : clock_(clock) {}
     std::map<IpAddress, bool> up;
-    std::map<Key, Verdict> results;
+    struct Got {
+        Verdict verdict;
+        Clock::time_point at;  // when it was concluded
+    };
+    std::map<Key, Got> results;
     std::vector<std::string> twice;
     void on_host(const HostStatus& h) override {
         if (!h.update) up[h.host] = h.up;
@@ -40,8 +45,11 @@ struct Collector final : ResultSink {
     void on_result(const Result& r) override {
         const Key k{std::string(r.technique), r.host, r.port};
         if (results.count(k)) twice.push_back(fmt::format("{} {} {}", k.technique, r.host.str(), r.port));
-        results[k] = {r.state, r.reason.data()};
+        results[k] = {{r.state, r.reason.data()}, clock_.now()};
     }
+
+private:
+    const SimClock& clock_;
 };
 
 struct SimTarget {
@@ -76,6 +84,7 @@ public:
     struct Ideal {
         Verdict verdict;
         Ledger::Key key;
+        bool rst = false;  // the answer is a RST of the kernel's (limited on some systems)
     };
     Ideal of(std::uint16_t job_id, const SimTarget& t, std::uint16_t port) const {
         const Job& job = plan_.jobs[job_id];
@@ -106,8 +115,9 @@ public:
         frame.insert(frame.end(), responses.front().packet.begin(), responses.front().packet.end());
         std::vector<Answer> out;
         Capture::answers_of(frame, *matcher_, out);
+        const bool rst = responses.front().limited_as == Emission::Rst4 || responses.front().limited_as == Emission::Rst6;
         for (const Answer& a : out)
-            if (a.item.job == job_id && a.item.port == port) return {job.technique->classify(a.view()), key};
+            if (a.item.job == job_id && a.item.port == port) return {job.technique->classify(a.view()), key, rst};
         throw std::logic_error(fmt::format("the simulated answer to {} port {} matches no probe", job.name(), port));
     }
 
@@ -123,7 +133,7 @@ private:
             case Behaviour::RejectAdmin: r.connect_errno = EHOSTUNREACH; break;
             default: return {silence, key};
         }
-        return {job.technique->classify(r), key};
+        return {job.technique->classify(r), key, t.spec->tcp_port(port) == Behaviour::Closed};
     }
 
     const Jobs& plan_;
@@ -193,16 +203,23 @@ private:
             if (!reported) problem("{}: not reported up under -Pn", t.addr.str());
             return reported;
         }
-        bool expected = false, lost = true;
+        bool expected = false, lost = true, held = true;
+        std::string probes;
         for (const std::uint16_t j : run_.plan.host_jobs) {
             const Job& job = run_.plan.jobs[j];
             if (!(t.addr.family == Family::V4 ? job.info().ipv4 : job.info().ipv6)) continue;
             if (job.info().protocol == Protocol::Link) continue;  // no local segment here
             for (const std::uint16_t p : job.ports) {
                 const auto ideal = truth_.of(j, t, p);
+                const Ledger::Entry* e = world_.ledger.find(ideal.key);
+                probes += fmt::format("; {}:{} {} (probes {} lost {}, answers {} limited {} lost {} delivered {})",
+                                      job.name(), p, text(ideal.verdict), e ? e->probes : 0, e ? e->lost_out : 0,
+                                      e ? e->answers : 0, e ? e->limited : 0, e ? e->lost_back : 0,
+                                      e ? e->delivered : 0);
                 if (ideal.verdict.state != State::Up) continue;
                 expected = true;
                 lost = lost && all_lost(world_.ledger, ideal.key);
+                held = held && e && e->delivered == 0 && e->limited + e->lost_out + e->lost_back > 0;
             }
         }
         if (expected == reported) return reported;
@@ -210,7 +227,14 @@ private:
             ++(lost ? out_.lost : out_.late);
             return false;
         }
-        problem("{}: reported {}, is {}", t.addr.str(), reported ? "up" : "down", expected ? "up" : "down");
+        if (expected && held && t.spec && t.spec->limiter.spent > 0) {
+            // The documented trade-off: nothing at all reached the scanner from a host
+            // whose limiter a scan just before had spent (and the network lost the rest).
+            ++out_.unseen_limit;
+            return false;
+        }
+        problem("{}: reported {}, is {}{}; limiter {}", t.addr.str(), reported ? "up" : "down", expected ? "up" : "down",
+                probes, t.spec ? t.spec->limiter.describe() : "-");
         return reported;
     }
 
@@ -227,8 +251,9 @@ private:
                     problem("{} {} port {}: no result (is {})", job.name(), t.addr.str(), p, text(ideal.verdict));
                     continue;
                 }
-                if (same(it->second, ideal.verdict, silence)) continue;
-                if (same(it->second, silence, silence)) {
+                const Verdict& got = it->second.verdict;
+                if (same(got, ideal.verdict, silence)) continue;
+                if (same(got, silence, silence)) {
                     if (all_lost(world_.ledger, ideal.key)) {
                         ++out_.lost;
                         continue;
@@ -237,20 +262,35 @@ private:
                         ++out_.late;
                         continue;
                     }
+                    if (unseen_rst_limit(ideal, t, it->second.at)) {
+                        ++out_.unseen_limit;
+                        continue;
+                    }
                 }
                 const Ledger::Entry* e = world_.ledger.find(ideal.key);
+                const Clock::time_point shown = world_.first_late_rst(t.addr);
                 problem("{} {} port {} ({}): {}, is {}; probes {} lost {}, answers {} limited {} lost {} delivered {}; "
-                        "path {:.3f}+{:.3f}+{:.3f} ms, limiter {}",
+                        "concluded at {:.3f} s, first late RST {:.3f} s; path {:.3f}+{:.3f}+{:.3f} ms, limiter {}",
                         job.name(), t.addr.str(), p,
                         t.spec ? to_string(job.info().protocol == Protocol::Udp ? t.spec->udp_port(p)
                                                                                  : t.spec->tcp_port(p))
                                : "no host",
-                        text(it->second), text(ideal.verdict), e ? e->probes : 0, e ? e->lost_out : 0,
+                        text(got), text(ideal.verdict), e ? e->probes : 0, e ? e->lost_out : 0,
                         e ? e->answers : 0, e ? e->limited : 0, e ? e->lost_back : 0, e ? e->delivered : 0,
+                        seconds(it->second.at - SimClock::epoch()),
+                        shown == Clock::time_point::max() ? -1.0 : seconds(shown - SimClock::epoch()),
                         t.spec ? seconds(t.spec->path.delay) * 1e3 : 0, t.spec ? seconds(t.spec->path.jitter) * 1e3 : 0,
                         t.spec ? seconds(t.spec->path.reorder) * 1e3 : 0, t.spec ? t.spec->limiter.describe() : "-");
             }
         }
+    }
+
+    // The documented trade-off (README "States"): a closed TCP port whose RSTs the host
+    // held back, concluded before the host's first late RST reached the scanner (its
+    // first sign of a RST limit: a host whose allowance a scan just before spent).
+    bool unseen_rst_limit(const Truth::Ideal& ideal, const SimTarget& t, Clock::time_point concluded) const {
+        const Ledger::Entry* e = world_.ledger.find(ideal.key);
+        return ideal.rst && e && e->limited > 0 && concluded <= world_.first_late_rst(t.addr);
     }
 
     const Scenario& sc_;
@@ -329,10 +369,13 @@ Checked run_and_check(const Scenario& sc, PluginRegistry& registry) {
     };
     DoneItems done(run.plan.jobs);
     Progress progress(false);
-    Collector got;
+    Collector got(world.clock);
     try {
+        const auto shown = [&world](const IpAddress& host, Limited kind) {
+            if (kind == Limited::Rst) world.rst_limit_shown(host);
+        };
         Pipeline pipeline({run.plan, io_of_job, sources, routes, run.timing, Shard{}, seed_key(sc.seed), done, progress,
-                           nullptr, &world.clock, wait},
+                           nullptr, &world.clock, wait, shown},
                           got);
         pipeline.run(targets);
     } catch (const std::exception& e) {

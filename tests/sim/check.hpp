@@ -23,6 +23,7 @@ struct Checked {
     std::uint64_t hosts = 0;            // host statuses checked
     std::uint64_t lost = 0;             // results excused: every try or answer lost
     std::uint64_t late = 0;             // results excused: answers later than the template waits
+    std::uint64_t unseen_limit = 0;       // results and hosts excused: answers held back before the host showed a limit
     double simulated = 0;               // seconds of simulated time
     std::uint64_t probes = 0, events = 0;
 };

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
 
     PluginRegistry registry({plugin_dir});
     const auto started = std::chrono::steady_clock::now();
-    std::uint64_t failed = 0, results = 0, hosts = 0, lost = 0, late = 0, probes = 0;
+    std::uint64_t failed = 0, results = 0, hosts = 0, lost = 0, late = 0, unseen_limit = 0, probes = 0;
     double simulated = 0;
     for (const std::uint64_t seed : seeds) {
         const sim::Scenario sc = sim::draw_scenario(seed);
@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
         hosts += c.hosts;
         lost += c.lost;
         late += c.late;
+        unseen_limit += c.unseen_limit;
         probes += c.probes;
         simulated += c.simulated;
         if (verbose)
@@ -109,8 +110,8 @@ int main(int argc, char** argv) {
     }
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     fmt::print("{} scenario(s), {} failed: {} port results and {} host statuses checked, {} excused by loss "
-               "(every try or answer lost), {} by answers later than the template waits; {} probes, "
-               "{:.0f} s simulated in {:.1f} s\n",
-               seeds.size(), failed, results, hosts, lost, late, probes, simulated, took);
+               "(every try or answer lost), {} by answers later than the template waits, {} by answers held back "
+               "before the host showed a limit; {} probes, {:.0f} s simulated in {:.1f} s\n",
+               seeds.size(), failed, results, hosts, lost, late, unseen_limit, probes, simulated, took);
     return failed ? 1 : 0;
 }

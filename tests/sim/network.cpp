@@ -166,6 +166,13 @@ void World::run_until(Clock::time_point t) {
     clock.advance_to(t);
 }
 
+Clock::time_point World::first_late_rst(const IpAddress& host) const {
+    const auto it = first_late_rst_.find(host);
+    return it == first_late_rst_.end() ? Clock::time_point::max() : it->second;
+}
+
+void World::rst_limit_shown(const IpAddress& host) { first_late_rst_.try_emplace(host, clock.now()); }
+
 Waiter World::waiter() {
     return [this](std::span<ProbeIo* const>, Clock::time_point until) {
         while (true) {
@@ -247,8 +254,11 @@ void World::answer(HostState& h, Bytes reply, const Ledger::Key& key, Clock::tim
             ++ledger.at(key).lost_back;
             continue;
         }
-        schedule(arrival(h.spec->path, at, h.queued_back),
-                 [this, reply, key]() mutable { capture.arrive(clock.now(), std::move(reply), key); });
+        const Clock::time_point back = arrival(h.spec->path, at, h.queued_back);
+        if (trace)
+            std::fprintf(stderr, "%.6f host %s: answer for %u/%u reaches the scanner at %.6f\n", clock.elapsed(),
+                         key.host.str().c_str(), key.protocol, key.port, seconds(back - SimClock::epoch()));
+        schedule(back, [this, reply, key]() mutable { capture.arrive(clock.now(), std::move(reply), key); });
     }
 }
 
@@ -441,6 +451,9 @@ void SimCapture::arrive(Clock::time_point at, Bytes packet, const Ledger::Key& k
     for (const auto& [from, to] : world_.capture_stalls_.spans)
         if (from <= visible && visible < to) visible = to;
     if (!ring_.empty()) visible = std::max(visible, ring_.back().visible);
+    if (world_.trace)
+        std::fprintf(stderr, "%.6f capture: %s %u/%u arrives, visible at %.6f, %zu waiting\n", world_.clock.elapsed(),
+                     key.host.str().c_str(), key.protocol, key.port, seconds(visible - SimClock::epoch()), ring_.size());
     ring_.push_back({at, visible, std::move(packet), key});
 }
 
@@ -475,6 +488,10 @@ Clock::time_point SimCapture::take(std::vector<Answer>& out) {
         if (matcher_) Capture::answers_of(frame, *matcher_, out);
         for (std::size_t i = before; i < out.size(); ++i) out[i].at = f.at;
         ++world_.ledger.at(f.key).delivered;
+        if (world_.trace)
+            std::fprintf(stderr, "%.6f capture: delivered %s %u/%u (arrived %.6f), %zu answer(s) matched\n",
+                         world_.clock.elapsed(), f.key.host.str().c_str(), f.key.protocol, f.key.port,
+                         seconds(f.at - SimClock::epoch()), out.size() - before);
         ring_.pop_front();
     }
     return read - kLag;

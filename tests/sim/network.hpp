@@ -262,6 +262,10 @@ public:
     void depart_syn(Clock::time_point at, const Item& item, const IpAddress& source, std::uint64_t attempt);
 
     std::uint64_t events() const { return events_; }
+    // When the engine first saw `host` hold back a RST (its first sign of a RST
+    // limit); time_point::max() if never.
+    Clock::time_point first_late_rst(const IpAddress& host) const;
+    void rst_limit_shown(const IpAddress& host);
     // SCANFW_SIM_TRACE set: every probe, answer and limiter decision on stderr.
     bool trace = false;
 
@@ -295,6 +299,7 @@ private:
     absl::flat_hash_map<IpAddress, std::size_t, IpAddressHash> by_addr_;
     std::priority_queue<Event, std::vector<Event>, std::greater<>> events_q_;
     std::uint64_t seq_ = 0, events_ = 0;
+    absl::flat_hash_map<IpAddress, Clock::time_point, IpAddressHash> first_late_rst_;
     // The capture and sending threads' stalls, as [from, to) in time order, drawn as
     // time goes.
     struct Stalls {

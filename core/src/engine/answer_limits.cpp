@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 namespace scanfw {
 
 namespace {
@@ -15,19 +17,29 @@ constexpr std::size_t kSilentPerRound = 32;  // likely-silent ports a round take
 // refill in between.
 constexpr auto kMinWitnessGap = microseconds(20);
 constexpr auto kWitnessWindow = microseconds(500);
+// Probes queued within this of each other are one burst; a probe may wait this long in
+// the send queue (so a quiet spell is reckoned this much longer).
+constexpr auto kBurstGap = std::chrono::milliseconds(1);
+constexpr auto kSendLag = std::chrono::milliseconds(250);
 }  // namespace
 
-void AnswerLimits::limited(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent_from,
+void AnswerLimits::limited(Limited kind, const Item& item, std::uint16_t source, Clock::time_point sent_from,
                            Clock::time_point sent_to, bool late) {
-    Host& h = hosts_[host];
+    Host& h = hosts_[item.host];
+    if (late)
+        SPDLOG_TRACE("{} port {} (job {}): a late {}", item.host.str(), item.port, item.job,
+                     kind == Limited::Rst ? "RST" : "ICMP error");
+    bool witnessed = late && add_witness(h, kind, item);
+    for (const auto& [k, w] : h.witnesses) witnessed = witnessed || (k == kind && w == item);
     if (h.answers_total++ == 0) h.first_answer = sent_to;
     if (sent_to - h.first_answer <= kBurstWindow) ++h.burst;
     if (late) {
         ++h.late;
+        if (!(h.late_kinds & bit(kind)) && shown_) shown_(item.host, kind);
         h.late_kinds |= bit(kind);
     }
     if (h.in_round) ++h.round_answers_total;
-    h.answers[h.head] = {sent_from, sent_to, source, kind};
+    h.answers[h.head] = {sent_from, sent_to, source, kind, witnessed};
     h.head = static_cast<std::uint8_t>((h.head + 1) % h.answers.size());
     h.kept = static_cast<std::uint8_t>(std::min<std::size_t>(h.kept + 1, h.answers.size()));
     h.last_answer_sent = std::max(h.last_answer_sent, sent_to);
@@ -53,11 +65,36 @@ Clock::duration AnswerLimits::witness_gap(const IpAddress& host) const {
     return kMinWitnessGap + 2 * std::max(own, reorder_);
 }
 
-bool AnswerLimits::prior_covered(const Host* hp, Limited kind, Clock::time_point sent,
+void AnswerLimits::probed(const IpAddress& host, Clock::time_point at) {
+    Bursts& b = bursts_[host];
+    if (b.back().to != Clock::time_point{} && at <= b.back().to + kBurstGap) {
+        b.back().to = std::max(b.back().to, at);
+        return;
+    }
+    std::rotate(b.begin(), b.begin() + 1, b.end());
+    b.back() = {at, at};
+}
+
+// Whether the host got no probe in the quiet spell before `sent`, but for the burst
+// `sent` is in (and what a reordering path may put ahead of it).
+bool AnswerLimits::quiet_before(const IpAddress& host, Clock::time_point sent) const {
+    const auto it = bursts_.find(host);
+    if (it == bursts_.end()) return true;
+    const Clock::time_point from = sent - kPriorGap - kSendLag, to = sent + 2 * reorder_;
+    for (const Burst& b : it->second) {
+        if (b.to == Clock::time_point{}) return true;  // older bursts: none (every one is kept)
+        const bool own = b.from - kBurstGap <= sent && sent <= b.to + kBurstGap;
+        if (!own && b.to >= from && b.from <= to) return false;
+    }
+    // Every burst kept is within the spell or after: older ones may have been too.
+    return it->second.front().to < from;
+}
+
+bool AnswerLimits::prior_covered(const Host* hp, Limited kind, const IpAddress& host, Clock::time_point sent,
                                  Clock::time_point first_sent) const {
     // However spent the limiter was when the port was first probed (another scan just
-    // before), it has refilled a gap later.
-    if (sent < first_sent + kPriorGap) return false;
+    // before), it has refilled a gap later, if nothing spent it since.
+    if (sent < first_sent + kPriorGap || !quiet_before(host, sent)) return false;
     if (!hp) return true;  // no limited answer from this host so far
     const Host& h = *hp;
     const Clock::time_point from = sent - kPriorGap, to = sent + 2 * std::max(h.reorder, reorder_);
@@ -75,30 +112,50 @@ bool AnswerLimits::prior_covered(const Host* hp, Limited kind, Clock::time_point
 bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
                            Clock::time_point first_sent) const {
     const auto it = hosts_.find(host);
-    if (it == hosts_.end()) return prior_covered(nullptr, kind, sent, first_sent);
+    if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent);
     const Host& h = it->second;
     const Clock::time_point earliest = sent + witness_gap(host), latest = earliest + kWitnessWindow;
     for (std::size_t i = 0; i < h.kept; ++i) {
         const Sent& a = h.answers[i];
-        if (a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) return true;
+        if (a.witnessed && a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
+            SPDLOG_TRACE("{}: try sent {:.6f} witnessed by one sent {:.6f}-{:.6f}", host.str(),
+                         seconds(sent.time_since_epoch()), seconds(a.from.time_since_epoch()),
+                         seconds(a.to.time_since_epoch()));
+            return true;
+        }
     }
-    return prior_covered(&h, kind, sent, first_sent);
+    const bool prior = prior_covered(&h, kind, host, sent, first_sent);
+    if (prior) SPDLOG_TRACE("{}: try sent {:.6f} covered by a quiet spell", host.str(), seconds(sent.time_since_epoch()));
+    return prior;
 }
 
 int AnswerLimits::needed(const LossControl& loss) const {
-    // The share of covered silent tries that were lost after all measures the network's
-    // loss of limited answers; before there is enough of it, the loss of other answers does.
-    if (covered_tries_ >= 20)
-        return loss.tries_for(static_cast<double>(covered_misses_) / static_cast<double>(covered_tries_));
-    return loss.max_tries();
+    // A covered try may still be wrong when its port's answer was lost, or when another
+    // probe's answer spent the allowance and was lost on the way (the quiet spell was
+    // not quiet): both need a loss, so as many covered tries as the loss of answers
+    // requires, or as the share of covered tries whose port answered after all does.
+    const int base = loss.max_tries();
+    if (covered_tries_ < 20) return base;
+    return std::max(base, loss.tries_for(static_cast<double>(covered_misses_) / static_cast<double>(covered_tries_)));
 }
 
-void AnswerLimits::add_witness(Limited kind, const Item& item) {
-    Host& h = hosts_[item.host];
+bool AnswerLimits::add_witness(Host& h, Limited kind, const Item& item) {
     for (const auto& [k, w] : h.witnesses)
-        if (w == item) return;
+        if (k == kind && w == item) return true;
     const auto of_kind = std::count_if(h.witnesses.begin(), h.witnesses.end(), [&](const auto& w) { return w.first == kind; });
-    if (of_kind < 2 && h.witnesses.size() < 4) h.witnesses.emplace_back(kind, item);
+    if (of_kind >= 2 || h.witnesses.size() >= 4) return false;
+    h.witnesses.emplace_back(kind, item);
+    return true;
+}
+
+Clock::time_point AnswerLimits::last_probe(const IpAddress& host) const {
+    const auto it = bursts_.find(host);
+    return it == bursts_.end() ? Clock::time_point{} : it->second.back().to;
+}
+
+bool AnswerLimits::shows_limit(Limited kind, const IpAddress& host) const {
+    const auto it = hosts_.find(host);
+    return it != hosts_.end() && (it->second.late_kinds & bit(kind));
 }
 
 void AnswerLimits::schedule(const IpAddress& addr, Host& h, Clock::time_point when) {
@@ -106,17 +163,19 @@ void AnswerLimits::schedule(const IpAddress& addr, Host& h, Clock::time_point wh
     std::uint8_t have = 0;
     for (const auto& [k, w] : h.witnesses) have |= bit(k);
     if ((h.kinds & ~have) != 0)
-        when = std::max({when, h.latest_first_sent + kPriorGap, h.last_answer_sent + kPriorGap});
+        when = std::max({when, h.latest_first_sent + kPriorGap, h.last_answer_sent + kPriorGap, last_probe(addr) + kPriorGap});
     h.next_round = when;
     due_.push({when, addr});
 }
 
-void AnswerLimits::enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, Clock::time_point first_sent,
-                           Clock::time_point now) {
+void AnswerLimits::enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, bool again,
+                           Clock::time_point first_sent, Clock::time_point now) {
     Host& h = hosts_[item.host];
     h.latest_first_sent = std::max(h.latest_first_sent, first_sent);
     h.kinds |= kinds;
-    (likely_silent ? h.likely_silent : h.others).push_back(item);
+    auto& queue = likely_silent ? h.likely_silent : h.others;
+    if (again) queue.push_front(item);
+    else queue.push_back(item);
     if (!h.doubted) {
         h.doubted = true;
         h.doubt_start = now;
@@ -169,6 +228,8 @@ bool AnswerLimits::next_round(Clock::time_point now, Round& out) {
         out.host = addr;
         out.items.clear();
         out.witnesses.clear();
+        SPDLOG_TRACE("round of {}: {} likely silent, {} others queued, size {}, gap {:.3f}", addr.str(),
+                     h.likely_silent.size(), h.others.size(), h.size, seconds(h.gap));
         take_round_items(h, out);
         // A witness of each kind the ports need, rotating through them so that one that
         // stopped answering is not asked forever.
@@ -184,40 +245,61 @@ bool AnswerLimits::next_round(Clock::time_point now, Round& out) {
         out.number = h.rounds++;
         h.in_round = true;
         h.witness_ok = !out.witnesses.empty();
-        h.round_answers = 0;
         h.outstanding = static_cast<std::uint16_t>(out.items.size() + out.witnesses.size());
         return true;
     }
     return false;
 }
 
-void AnswerLimits::round_result(const IpAddress& host, bool answered, bool witness, Clock::time_point now) {
+void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> answer, bool witness,
+                                Clock::time_point now) {
     auto it = hosts_.find(host);
     if (it == hosts_.end() || !it->second.in_round) return;
     Host& h = it->second;
-    if (answered) ++h.round_answers;
-    if (witness && !answered) h.witness_ok = false;
-    if (h.outstanding > 0 && --h.outstanding > 0) return;
-    // The round is over: pace the next one to what this one drew.
-    h.in_round = false;
-    if (h.round_answers == 0) {
-        // Nothing came back: the allowance is spent. Wait longer, ask fewer.
-        h.gap = std::min<Clock::duration>(std::max<Clock::duration>(h.gap * 2, kMinGap), kPriorGap);
-        h.size = static_cast<std::uint16_t>(std::max(1, h.size / 2));
-    } else if (h.witness_ok || h.witnesses.empty()) {
-        // The witnesses, last, still drew answers: there was room for more.
-        h.size = static_cast<std::uint16_t>(std::min<std::size_t>(kMaxRound, h.size + std::max(1, h.size / 2)));
-        h.gap = h.gap / 2 < kMinGap / 2 ? Clock::duration{} : h.gap / 2;
-    } else {
-        // It ran out on the way: as many as came back.
-        h.size = static_cast<std::uint16_t>(std::clamp<int>(h.round_answers, 1, kMaxRound));
+    if (answer) {
+        ++h.round_answers;
+        ++h.round_by[static_cast<std::size_t>(*answer)];
+        ++h.rounds_total_by[static_cast<std::size_t>(*answer)];
     }
+    if (witness && !answer) h.witness_ok = false;
+    if (h.outstanding > 0 && --h.outstanding > 0) return;
+    h.in_round = false;
+    pace(h, now);
     if (h.likely_silent.empty() && h.others.empty()) {
         h.doubt_end = now;
         h.kinds = 0;
         return;
     }
     schedule(host, h, now + h.gap);
+}
+
+// The round is over: pace the next one to what this one drew.
+void AnswerLimits::pace(Host& h, Clock::time_point now) const {
+    if (h.round_answers == 0) {
+        // Nothing came back: the allowance is spent. Wait longer, ask fewer.
+        h.gap = std::min<Clock::duration>(std::max<Clock::duration>(h.gap * 2, kMinGap), kPriorGap);
+        h.size = static_cast<std::uint16_t>(std::max(1, h.size / 2));
+    } else {
+        if (h.witness_ok || h.witnesses.empty()) {
+            // The witnesses, last, still drew answers: there was room for more.
+            h.size = static_cast<std::uint16_t>(std::min<std::size_t>(kMaxRound, h.size + std::max(1, h.size / 2)));
+        } else {
+            // It ran out on the way: as many as came back.
+            h.size = static_cast<std::uint16_t>(std::clamp<int>(h.round_answers, 1, kMaxRound));
+        }
+        // Give the limiter the time it took, over the rounds so far, to allow as many
+        // answers as this round drew, of each kind: the next round's first ports, not
+        // the last round's witnesses, get what it refills.
+        const double elapsed = seconds(now - h.rounds_start);
+        double wait = 0;
+        for (std::size_t k = 0; k < kLimitedKinds; ++k)
+            if (h.round_by[k] > 0 && elapsed > 0)
+                wait = std::max(wait, h.round_by[k] * elapsed / static_cast<double>(h.rounds_total_by[k]));
+        h.gap = std::min<Clock::duration>(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait)),
+                                          kPriorGap);
+    }
+    h.round_answers = 0;
+    h.round_by = {};
 }
 
 double AnswerLimits::round_rate(const IpAddress& host, Clock::time_point now) const {

@@ -9,18 +9,21 @@
 // filtered, not closed). So a silent try counts only when it went while the target's
 // limiter had room for an answer of each kind that matters ("covered"):
 //  - witnessed: a probe to the same host, from the same source address, that left a
-//    little later drew such an answer. "A little": later by more than the path
+//    little later drew such an answer, from a port whose answers have been held back
+//    before (so they pass the limiter: a firewall's RSTs, say, would not). "A little": later by more than the path
 //    reorders packets (measured from the order answers come back in), so that the
 //    witness certainly came after the silent probe, and by little more, so that the
 //    limiter can hardly have refilled in between;
-//  - or after a quiet spell: no such answer drawn from the host by any probe sent in
-//    the kPriorGap before the try, nor along with it (a probe ahead of it in its own
-//    batch may have spent the one answer the quiet refilled), and kPriorGap since its
-//    first probe: long enough for the slowest common limiter (Linux's per-peer one, a
-//    second an error) to refill, however spent it was when the scan began.
-// RSTs are doubted only for hosts that answer something: a host that sends nothing at
-// all reads as one that drops everything (scanfw cannot tell them apart without
-// waiting a second for every silent address of a sweep; see README "States").
+//  - or after a quiet spell: the host got no probe that could draw such an answer in
+//    the kPriorGap before the try's own batch (an answer drawn then may have been
+//    lost, unseen, after spending the allowance), and no such answer was drawn by a
+//    probe of the try's own batch (one ahead of it may have spent the one answer the
+//    quiet refilled): kPriorGap is long enough for the slowest limiter (older XNU's, a
+//    window of up to 2 s) to refill, however spent it was when the scan began.
+// RSTs are doubted only from a host that has held one back (a late RST): silent TCP
+// ports are the common case, and doubting each would cost every scan seconds. A host
+// whose RST allowance is spent before the scan begins can so read closed ports as
+// filtered until it first shows the limit (README "States").
 // A port whose silence matters is concluded from silence only after as many covered
 // tries as loss requires. Until then it waits in its host's doubt queue and is asked
 // again in rounds: the ports likely to be silent first, then a port known to draw the
@@ -33,6 +36,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <queue>
 #include <vector>
@@ -52,19 +56,29 @@ constexpr std::uint8_t bit(Limited k) { return static_cast<std::uint8_t>(1u << s
 
 class AnswerLimits {
 public:
-    // The slowest refill assumed of an unknown limiter: a little over Linux's per-peer
-    // default of one error a second.
-    static constexpr auto kPriorGap = std::chrono::milliseconds(1100);
+    // The slowest refill assumed of an unknown limiter: a little over the longest of
+    // the kernels' (docs/icmp-rate-limits.md): older XNU's window of up to 2 s (Linux's
+    // per-peer bucket refills an error a second, FreeBSD's window lasts a second).
+    static constexpr auto kPriorGap = std::chrono::milliseconds(2100);
     static constexpr std::size_t kMaxRound = 120;  // doubt ports per round (a batch has 128)
 
-    // A limited answer came for a try of an item, from source `source`: the try it
+    // A limited answer came for a try of `item`, from source `source`: the try it
     // answers left between `sent_from` and `sent_to` (an item retransmitted, or no longer
     // in flight, leaves it unsure which try drew it). `late`: the item had a silent try
-    // before (evidence of a limit).
-    void limited(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent_from,
+    // before: its answers pass a limiter (a firewall's RSTs, say, pass none), and it
+    // becomes a witness.
+    void limited(Limited kind, const Item& item, std::uint16_t source, Clock::time_point sent_from,
                  Clock::time_point sent_to, bool late);
+    // Whether the host has held back an answer of this kind (a late one came).
+    bool shows_limit(Limited kind, const IpAddress& host) const;
+    // Told when a host first shows a limit of a kind (for -v, and the scan simulation).
+    using Shown = std::function<void(const IpAddress&, Limited)>;
+    void on_shown(Shown f) { shown_ = std::move(f); }
     // Any answer from a host the limits know: for how much its path reorders packets.
     void answered(const IpAddress& host, Clock::time_point departed, Clock::time_point arrived);
+    // A probe whose answer a limiter may hold back was queued for `host` at `at`: a quiet
+    // spell is a time the host got none (an answer it drew may have been lost unseen).
+    void probed(const IpAddress& host, Clock::time_point at);
     // Whether a silent try, sent at `sent` (the item's first at `first_sent`), went while
     // the host's limiter had room for an answer of `kind`.
     bool covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
@@ -75,12 +89,11 @@ public:
     // Covered tries a port needs before its silence is believed: as loss requires.
     int needed(const LossControl& loss) const;
 
-    // A port that drew a limited answer, kept as a witness for rounds.
-    void add_witness(Limited kind, const Item& item);
-
     // The doubt queue. `kinds`: the limited answers its silence must be covered for;
-    // `likely_silent`: it had a covered silent try already.
-    void enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, Clock::time_point first_sent,
+    // `likely_silent`: it had a covered silent try already; `again`: its round's try got
+    // neither an answer nor cover (the allowance was spent): it goes first next time,
+    // so that the next answer the limiter allows is not always another port's.
+    void enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, bool again, Clock::time_point first_sent,
                  Clock::time_point now);
     struct Round {
         IpAddress host;
@@ -92,9 +105,9 @@ public:
     bool next_round(Clock::time_point now, Round& out);
     // When the next round will be due (Clock::time_point::max() when none).
     Clock::time_point next_round_time() const;
-    // Each probe of a round as it ends: it drew a limited answer, or not (silence, or
-    // another answer); `witness`: it was one of the round's witnesses.
-    void round_result(const IpAddress& host, bool answered, bool witness, Clock::time_point now);
+    // Each probe of a round as it ends: the limited answer it drew, if any (none:
+    // silence, or another answer); `witness`: it was one of the round's witnesses.
+    void round_result(const IpAddress& host, std::optional<Limited> answer, bool witness, Clock::time_point now);
     bool in_doubt(const IpAddress& host) const;
     // How long after a probe to `host` a witness must leave to come after it for sure.
     Clock::duration witness_gap(const IpAddress& host) const;
@@ -118,6 +131,7 @@ private:
         Clock::time_point from{}, to{};
         std::uint16_t source = 0;
         Limited kind = Limited::IcmpError;
+        bool witnessed = false;  // by a port whose answers pass the limiter
     };
     struct Host {  // made at a host's first limited answer, or first port in doubt
         Clock::time_point latest_first_sent{};  // of the ports queued (for the prior)
@@ -133,7 +147,9 @@ private:
         std::uint8_t kinds = 0;  // of the ports queued
         // The current round.
         bool in_round = false, witness_ok = false;
-        std::uint16_t outstanding = 0, round_answers = 0, witnesses_out = 0;
+        std::uint16_t outstanding = 0, round_answers = 0;
+        std::array<std::uint16_t, kLimitedKinds> round_by{};       // this round's answers, by kind
+        std::array<std::uint64_t, kLimitedKinds> rounds_total_by{};  // all rounds' answers, by kind
         std::uint16_t size = 4;
         std::uint32_t rounds = 0;
         Clock::duration gap{};
@@ -145,16 +161,29 @@ private:
         std::uint32_t burst = 0;
         bool doubted = false;
     };
-    bool prior_covered(const Host* h, Limited kind, Clock::time_point sent, Clock::time_point first_sent) const;
+    bool prior_covered(const Host* h, Limited kind, const IpAddress& host, Clock::time_point sent,
+                       Clock::time_point first_sent) const;
+    Clock::time_point last_probe(const IpAddress& host) const;
     void schedule(const IpAddress& addr, Host& h, Clock::time_point when);
     void take_round_items(Host& h, Round& out) const;
+    static bool add_witness(Host& h, Limited kind, const Item& item);
+    void pace(Host& h, Clock::time_point now) const;
 
     absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;
+    // The latest bursts of probes each host got (a burst: probes queued within 1 ms of
+    // each other), newest last.
+    struct Burst {
+        Clock::time_point from{}, to{};
+    };
+    using Bursts = std::array<Burst, 8>;
+    absl::flat_hash_map<IpAddress, Bursts, IpAddressHash> bursts_;
+    bool quiet_before(const IpAddress& host, Clock::time_point sent) const;
     // Rounds due, earliest first (stale entries are skipped).
     using Due = std::pair<Clock::time_point, IpAddress>;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
     std::uint64_t covered_tries_ = 0, covered_misses_ = 0;
     Clock::duration reorder_{};  // the most any host's path reordered
+    Shown shown_;
 };
 
 }  // namespace scanfw

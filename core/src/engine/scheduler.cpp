@@ -193,6 +193,7 @@ bool Scheduler::send_try(const Item& item, Flight& f, std::uint16_t source, Cloc
         if (!io->send(jobs_[item.job], item, sources_.get(item.host, source), mark)) return false;
     }
     if (f.tries == 0) f.first_sent = now;
+    if (limits_for(jobs_[item.job], item.host)) know_.limits.probed(item.host, now);
     ++f.tries;
     f.sent = now;
     f.left = false;
@@ -235,7 +236,7 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
     if (it == flights_.end()) {
         // Late, duplicate, or for an item this run does not have. A limited answer still
         // spent some of the host's allowance, for a probe sent up to the longest wait ago.
-        if (kind) know_.limits.limited(*kind, a.item.host, sources_.index_of(a.ours), came - timing_.max_timeout, came, false);
+        if (kind) know_.limits.limited(*kind, a.item, sources_.index_of(a.ours), came - timing_.max_timeout, came, false);
         return;
     }
     Flight& f = it->second;
@@ -244,18 +245,17 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
     know_.limits.answered(a.item.host, left, came);
     if (kind) {
         // Which try drew it is unsure once there were several: any since the first.
-        know_.limits.limited(*kind, a.item.host, sources_.index_of(a.ours), f.tries > 1 ? f.first_sent : left, left,
+        know_.limits.limited(*kind, a.item, sources_.index_of(a.ours), f.tries > 1 ? f.first_sent : left, left,
                              f.silent_before);
         if (f.covered > 0) know_.limits.covered_miss();
     }
     if (f.witness) {
-        know_.limits.round_result(a.item.host, kind.has_value(), true, now);
+        know_.limits.round_result(a.item.host, kind, true, now);
         flights_.erase(it);
         return;
     }
     const Verdict v = job.technique->classify(reply);
     if (v.state == State::Undecided) return;
-    if (kind) know_.limits.add_witness(*kind, a.item);
     // ICMP query replies (echo, timestamp) are not counted either: Linux sends them
     // through its global ICMP bucket (icmp_msgs_per_sec, 1000/s), so a sweep of many
     // live hosts loses most of them to the target's limit, not to the network; counted,
@@ -268,7 +268,7 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
     // Karn: first tries only. An application's answer says nothing of the kernel's
     // round trip.
     if (f.tries == 1 && !(job.app_answers && reply.kind == Reply::Kind::Udp)) know_.rtt.sample(a.item.host, rtt);
-    if (f.in_round) know_.limits.round_result(a.item.host, kind.has_value(), false, now);
+    if (f.in_round) know_.limits.round_result(a.item.host, kind, false, now);
     Outcome o;
     // An ARP reply has no TTL, and a neighbour advertisement's hop limit is always 255
     // (RFC 4861): nmap reports reason_ttl 0 for both, and so does scanfw.
@@ -321,22 +321,24 @@ void Scheduler::expire(Clock::time_point now) {
         io_of_job_[d.item.job]->forget(d.item);
         const IpAddress host = d.item.host;
         if (f.witness) {
-            know_.limits.round_result(host, false, true, now);
+            know_.limits.round_result(host, std::nullopt, true, now);
             flights_.erase(it);
             continue;
         }
         f.silent_before = true;
         const std::uint8_t kinds = limits_for(jobs_[d.item.job], host);
-        if (kinds && covered(kinds, host, f)) {
+        const bool covered_now = kinds && covered(kinds, host, f);
+        if (covered_now) {
             ++f.covered;
             know_.limits.counted_covered();
         }
+        const bool round_try = f.in_round;
         SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; covered {} (needed {}){}", jobs_[d.item.job].name(),
                      host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()), f.covered,
                      kinds ? know_.limits.needed(loss_) : 0, f.in_round ? ", in a round" : "");
         if (f.in_round) {
             f.in_round = false;
-            know_.limits.round_result(host, false, false, now);
+            know_.limits.round_result(host, std::nullopt, false, now);
         }
         if (!kinds) {
             if (f.tries < loss_.max_tries()) resend_.push_back(d.item);
@@ -350,18 +352,18 @@ void Scheduler::expire(Clock::time_point now) {
             resend_.push_back(d.item);
         } else {
             f.in_doubt = true;
-            know_.limits.enqueue(d.item, kinds, f.covered > 0, f.first_sent, now);
+            know_.limits.enqueue(d.item, kinds, f.covered > 0, round_try && !covered_now, f.first_sent, now);
         }
     }
 }
 
 // The limited answers whose silence must be covered for this job's probes to the host:
-// none when the user said so; RSTs only from a host that answers something (one that
-// answers nothing reads as one that drops everything).
+// none when the user said so; RSTs only from a host that has held one back.
 std::uint8_t Scheduler::limits_for(const Job& job, const IpAddress& host) const {
     if (timing_.defeat_icmp_ratelimit) return 0;
     std::uint8_t kinds = job.limited;
-    if ((kinds & bit(Limited::Rst)) && !know_.rtt.measured(host)) kinds &= static_cast<std::uint8_t>(~bit(Limited::Rst));
+    if ((kinds & bit(Limited::Rst)) && !know_.limits.shows_limit(Limited::Rst, host))
+        kinds &= static_cast<std::uint8_t>(~bit(Limited::Rst));
     return kinds;
 }
 
@@ -385,14 +387,14 @@ std::size_t Scheduler::send_rounds(Clock::time_point now, std::size_t budget) {
         for (const Item& item : round.items) {
             auto it = flights_.find(item);
             if (it == flights_.end()) {  // concluded meanwhile (a late answer)
-                know_.limits.round_result(round.host, false, false, now);
+                know_.limits.round_result(round.host, std::nullopt, false, now);
                 continue;
             }
             it->second.in_round = true;
             if (!send_try(item, it->second, source, now)) {
                 it->second.in_round = false;
-                know_.limits.round_result(round.host, false, false, now);
-                know_.limits.enqueue(item, limits_for(jobs_[item.job], item.host), it->second.covered > 0,
+                know_.limits.round_result(round.host, std::nullopt, false, now);
+                know_.limits.enqueue(item, limits_for(jobs_[item.job], item.host), it->second.covered > 0, true,
                                      it->second.first_sent, now);
                 continue;
             }
@@ -400,9 +402,12 @@ std::size_t Scheduler::send_rounds(Clock::time_point now, std::size_t budget) {
             ++sent;
         }
         flush_all();
+        SPDLOG_TRACE("round {} of {}: {} port(s) ({}), {} witness(es) ({})", round.number, round.host.str(),
+                     round.items.size(), round.items.empty() ? 0 : round.items.front().port, round.witnesses.size(),
+                     round.witnesses.empty() ? 0 : round.witnesses.front().port);
         for (const Item& w : round.witnesses) {
             if (last) witnesses_.push_back({w, source, last->first, last->second, now});
-            else know_.limits.round_result(round.host, false, true, now);  // nothing to witness
+            else know_.limits.round_result(round.host, std::nullopt, true, now);  // nothing to witness
         }
     }
     if (sent > budget) limiter_.spend(sent - budget, now);
@@ -419,7 +424,7 @@ std::size_t Scheduler::send_witnesses(Clock::time_point now) {
         flush_all();
         auto [it, added] = flights_.try_emplace(w.item);
         if (!added) {
-            know_.limits.round_result(w.item.host, false, true, now);  // still in flight as itself
+            know_.limits.round_result(w.item.host, std::nullopt, true, now);  // still in flight as itself
             return true;
         }
         it->second.witness = true;
@@ -427,7 +432,7 @@ std::size_t Scheduler::send_witnesses(Clock::time_point now) {
             ++sent;
         } else {
             flights_.erase(it);
-            know_.limits.round_result(w.item.host, false, true, now);
+            know_.limits.round_result(w.item.host, std::nullopt, true, now);
         }
         flush_all();
         return true;
@@ -471,7 +476,7 @@ void Scheduler::finish(Flights::iterator it, const Verdict& v, const Outcome& o)
 void Scheduler::cancel(const Item& item) {
     const auto it = flights_.find(item);
     if (it == flights_.end()) return;
-    if (it->second.in_round) know_.limits.round_result(item.host, false, false, time_.now());
+    if (it->second.in_round) know_.limits.round_result(item.host, std::nullopt, false, time_.now());
     io_of_job_[item.job]->forget(item);
     flights_.erase(it);
 }

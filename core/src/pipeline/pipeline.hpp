@@ -43,6 +43,7 @@ public:
         // simulation runs the pipeline on simulated time).
         const TimeSource* clock = nullptr;
         Waiter wait;
+        AnswerLimits::Shown limits_shown;  // told when a host first shows a limit
     };
     Pipeline(Setup setup, ResultSink& out) : s_(std::move(setup)), out_(out) {}
 

@@ -68,21 +68,30 @@ def main():
     target = {"4": a.target4, "6": a.target6}
     rnd = random.Random(a.seed)
 
-    # One socket per (trial, burst, family); the unreachables name its port.
+    # One socket per (trial, burst, family); the unreachables name its port. The ports
+    # are chosen here, each used once: the kernel's ephemeral ports are unique only per
+    # local address, and sockets bound to different (fresh) sources may share one.
     socks = {}      # (trial, burst, fam) -> socket
     owner = {}      # (fam, port) -> (trial, burst)
+    port = 20000
     for i in range(trials):
         for k, b in enumerate(bursts):
             for fam in b["family"]:
                 s = socket.socket(socket.AF_INET6 if fam == "6" else socket.AF_INET, socket.SOCK_DGRAM)
-                if fresh:
-                    if len(src[fam]) < trials:
-                        raise SystemExit(f"need {trials} IPv{fam} sources, got {len(src[fam])}")
-                    s.bind((src[fam][i], 0))
-                else:
-                    s.bind(("::" if fam == "6" else "0.0.0.0", 0))
+                if fresh and len(src[fam]) < trials:
+                    raise SystemExit(f"need {trials} IPv{fam} sources, got {len(src[fam])}")
+                addr = src[fam][i] if fresh else ("::" if fam == "6" else "0.0.0.0")
+                while True:
+                    port += 1
+                    if port > 39999:
+                        raise SystemExit("no free source ports in 20001-39999")
+                    try:
+                        s.bind((addr, port))
+                        break
+                    except OSError:  # in use: the next one
+                        continue
                 socks[(i, k, fam)] = s
-                owner[(fam, s.getsockname()[1])] = (i, k)
+                owner[(fam, port)] = (i, k)
 
     rx4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     rx6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)

@@ -3,7 +3,8 @@
 #   icmp-PROFILE  the target's ICMP limiter (none linux global200 global freebsd
 #                 solaris) lets through what the profile promises, IPv4 and IPv6
 #                 (netlab_icmp_measure: 300 datagrams to closed ports at once, then
-#                 2000 a second for 2 s; the figures are printed)
+#                 2000 a second for 2 s; the figures are printed); the random parts of
+#                 Linux's limiters are calibrated by icmp_calibration.sh instead
 #   range         a routed range with per-address behaviours, IPv4 and IPv6: nmap's
 #                 host discovery, probe by probe, finds netlab_up_hosts's set
 #   lan           an Ethernet segment: nmap -sn (ARP, neighbour discovery) and -PE
@@ -61,22 +62,35 @@ icmp-*)
     netlab_up "$prefix" --bare --icmp "$profile"
     netlab_icmp_measure "$prefix" "$NETLAB_TARGET_IP" >"$work/m4"
     netlab_icmp_measure "$prefix" "$NETLAB_TARGET_IP6" >"$work/m6"
-    rl6=$(netlab_exec_scanner "$prefix" sysctl -n net.ipv6.icmp.ratelimit)  # the kernel's default
+    # Only what is deterministic, or whose randomness is negligible against the margin,
+    # is checked here; Linux's own limiters are judged against their model, with a
+    # stated false-alarm rate, by netlab.calibration-{global,global200,linux}
+    # (icmp_calibration.sh). "-" leaves a figure unchecked.
     for fam in 4 6; do
         b=$(jq .burst_back "$work/m$fam") s=$(jq .steady_per_s "$work/m$fam")
         echo "$profile IPv$fam: $b of 300 at once, $s a second at 2000/s; per 250 ms: $(jq -c .windows "$work/m$fam")"
         case "$profile:$fam" in
             none:*) lo_b=297 hi_b=300 lo_s=1500 hi_s=2100 ;;
-            linux:4) lo_b=5 hi_b=7 lo_s=0 hi_s=3 ;;  # 6 at once, then 1 a second
-            linux:6) lo_b=5 hi_b=7 lo_s=$((500 / rl6)) hi_s=$((1500 / rl6 + 2)) ;;  # one per ratelimit ms
-            global200:*) lo_b=40 hi_b=110 lo_s=150 hi_s=250 ;;  # 50 (up to 100 after a quiet spell), 200/s
-            global:*) lo_b=40 hi_b=110 lo_s=700 hi_s=1300 ;;
+            # A new netns and peer: 6 at once exactly (the global bucket's 50 credits
+            # cover 6 errors whatever their random cost). The rate afterwards depends
+            # on where the sustained phase falls: netlab.calibration-linux.
+            linux:*) lo_b=6 hi_b=6 lo_s=- hi_s=- ;;
+            # The burst is random (rand3 cost: 50.3 +- 5.8, 31..83 in 300000 model
+            # runs; after a quiet spell with credit left, up to twice that): judged by
+            # netlab.calibration-global200/global instead of a guessed interval (40-110
+            # failed once at 39). The rate: at 2000/s the bucket is refilled every 20 ms
+            # by 4 (global200) or 20 (global) credits, exactly 200 or 1000 a second;
+            # the errors they pay for vary by sd sqrt(2/3 x credits), 11.5 or 26: the
+            # margins are 4.3 and 11 sd (false alarm < 2e-5 from the randomness), and
+            # guard against sender stalls (over 48 ms, at 1000/s, credit is lost).
+            global200:*) lo_b=- hi_b=- lo_s=150 hi_s=250 ;;
+            global:*) lo_b=- hi_b=- lo_s=700 hi_s=1300 ;;
             freebsd:*) lo_b=195 hi_b=205 lo_s=180 hi_s=220 ;;
             solaris:*) lo_b=9 hi_b=11 lo_s=90 hi_s=110 ;;
             *) echo "unknown profile $profile"; exit 2 ;;
         esac
-        check "$profile IPv$fam: at once $b in [$lo_b, $hi_b]" between "$b" "$lo_b" "$hi_b"
-        check "$profile IPv$fam: a second $s in [$lo_s, $hi_s]" between "$s" "$lo_s" "$hi_s"
+        if [ "$lo_b" != - ]; then check "$profile IPv$fam: at once $b in [$lo_b, $hi_b]" between "$b" "$lo_b" "$hi_b"; fi
+        if [ "$lo_s" != - ]; then check "$profile IPv$fam: a second $s in [$lo_s, $hi_s]" between "$s" "$lo_s" "$hi_s"; fi
     done
     ;;
 range)

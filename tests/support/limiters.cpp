@@ -354,8 +354,10 @@ std::uint64_t Limiter::below(std::uint64_t n) {
 std::int64_t Limiter::ticks(Clock::time_point now) const {
     const std::int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - boot_).count();
     const std::int64_t hz = spec_.hz;
-    // floor(ns * hz / 1e9) without overflow (ns >= 0: boot is before every time used)
-    return ns / kNsPerSec * hz + ns % kNsPerSec * hz / kNsPerSec;
+    // floor(ns * hz / 1e9) without overflow; floored for times before the boot too
+    std::int64_t sec = ns / kNsPerSec, rem = ns % kNsPerSec;
+    if (rem < 0) --sec, rem += kNsPerSec;
+    return sec * hz + rem * hz / kNsPerSec;
 }
 
 bool Limiter::allow(Emission what, const IpAddress& peer, Clock::time_point now) {
@@ -480,7 +482,7 @@ bool Limiter::freebsd_bandlim(int which, std::int64_t t) {
     // counter_ratecheck()
     CounterRate& cr = rates_[which];
     std::int64_t val = cr.over ? -1 : 0;
-    if (t / spec_.hz != cr.start / spec_.hz) {  // the first event at least 1 s after the window's start
+    if (t - cr.start >= spec_.hz) {  // the first event at least 1 s after the window's start
         val = cr.count;
         cr.count = 0;
         cr.over = false;

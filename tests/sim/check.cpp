@@ -1,6 +1,7 @@
 #include "sim/check.hpp"
 
 #include <cerrno>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -70,7 +71,9 @@ std::uint8_t ip_protocol(const Job& job, Family f) {
 // of the probe.
 class Truth {
 public:
-    Truth(const Jobs& plan, const IpAddress& source) : plan_(plan), source_(source), tagger_(SipKey{3, 4}) {
+    // `key`: the engine's tagging key, so that the truth's probes are the engine's.
+    Truth(const Jobs& plan, std::vector<IpAddress> sources, const SipKey& key)
+        : plan_(plan), sources_(std::move(sources)), tagger_(key) {
         std::vector<MatchJob> match;
         for (std::size_t i = 0; i < plan.jobs.size(); ++i) {
             if (plan.jobs[i].connect) continue;
@@ -83,47 +86,59 @@ public:
 
     struct Ideal {
         Verdict verdict;
-        Ledger::Key key;
+        std::vector<Ledger::Key> keys;  // of its probes, from each source address
         bool rst = false;  // the answer is a RST of the kernel's (limited on some systems)
     };
     Ideal of(std::uint16_t job_id, const SimTarget& t, std::uint16_t port) const {
         const Job& job = plan_.jobs[job_id];
         const Verdict silence = job.technique->classify(Reply{});
         if (job.connect) return connect(job, t, port, silence);
-        const bool v6 = t.addr.family == Family::V6;
-        const ProbeTag tag = tagger_.tag(job_id, source_, t.addr, port);
-        ProbeContext ctx;
-        ctx.port = port;
-        ctx.ipv6 = v6;
-        ctx.src = {source_.bytes.data(), v6 ? 16u : 4u};
-        ctx.dst = {t.addr.bytes.data(), v6 ? 16u : 4u};
-        ctx.tag = tag.fields;
-        Bytes packet(1500);
-        const std::size_t header = ip_header_size(t.addr.family);
-        const std::size_t len = job.technique->probe(ctx, std::span(packet).subspan(header));
-        packet.resize(finish_ip_packet(IpHeader{source_, t.addr, ip_protocol(job, t.addr.family), tag.ip_id, 64},
-                                       packet, len));
-        const Ledger::Key key = *key_of(packet);
-        if (!t.spec) return {silence, key};
+        std::vector<Ledger::Key> keys;
+        Bytes packet;
+        for (const IpAddress& source : sources_) {
+            packet = probe(job_id, source, t.addr, port);
+            keys.push_back(*key_of(packet));
+        }
+        if (!t.spec) return {silence, keys};
         std::uint16_t id = 1;
         const auto responses = respond(*t.spec, packet, id);
-        if (responses.empty()) return {silence, key};
+        if (responses.empty()) return {silence, keys};
         Bytes frame(16, 0);
         frame[3] = 1;
         frame[5] = 6;
-        wire::put16(frame.data() + 14, v6 ? 0x86dd : 0x0800);
         frame.insert(frame.end(), responses.front().packet.begin(), responses.front().packet.end());
+        const bool v6 = t.addr.family == Family::V6;
+        wire::put16(frame.data() + 14, v6 ? 0x86dd : 0x0800);
         std::vector<Answer> out;
         Capture::answers_of(frame, *matcher_, out);
         const bool rst = responses.front().limited_as == Emission::Rst4 || responses.front().limited_as == Emission::Rst6;
         for (const Answer& a : out)
-            if (a.item.job == job_id && a.item.port == port) return {job.technique->classify(a.view()), key, rst};
+            if (a.item.job == job_id && a.item.port == port) return {job.technique->classify(a.view()), keys, rst};
         throw std::logic_error(fmt::format("the simulated answer to {} port {} matches no probe", job.name(), port));
     }
 
 private:
+    // The probe the engine sends for (job, host, port) from `source`, from its IP header.
+    Bytes probe(std::uint16_t job_id, const IpAddress& source, const IpAddress& host, std::uint16_t port) const {
+        const Job& job = plan_.jobs[job_id];
+        const bool v6 = host.family == Family::V6;
+        const ProbeTag tag = tagger_.tag(job_id, source, host, port);
+        ProbeContext ctx;
+        ctx.port = port;
+        ctx.ipv6 = v6;
+        ctx.src = {source.bytes.data(), v6 ? 16u : 4u};
+        ctx.dst = {host.bytes.data(), v6 ? 16u : 4u};
+        ctx.tag = tag.fields;
+        Bytes packet(1500);
+        const std::size_t header = ip_header_size(host.family);
+        const std::size_t len = job.technique->probe(ctx, std::span(packet).subspan(header));
+        packet.resize(
+            finish_ip_packet(IpHeader{source, host, ip_protocol(job, host.family), tag.ip_id, 64}, packet, len));
+        return packet;
+    }
+
     static Ideal connect(const Job& job, const SimTarget& t, std::uint16_t port, Verdict silence) {
-        const Ledger::Key key{t.addr, wire::ip_proto::TCP, port, Ledger::kConnect};
+        const std::vector<Ledger::Key> key{{t.addr, wire::ip_proto::TCP, port, Ledger::kConnect}};
         if (!t.spec || !t.spec->up) return {silence, key};
         Reply r;
         r.kind = Reply::Kind::Connect;
@@ -137,7 +152,7 @@ private:
     }
 
     const Jobs& plan_;
-    IpAddress source_;
+    std::vector<IpAddress> sources_;
     Tagger tagger_;
     std::optional<Matcher> matcher_;
 };
@@ -164,11 +179,29 @@ bool late_service(const HostSpec* h, std::uint16_t port, const Timing& t) {
     return it != h->service_delay.end() && it->second + rtt >= t.app_wait;
 }
 
-// No answer to this probe ever reached the scanner, and the network lost some.
-bool all_lost(const Ledger& ledger, const Ledger::Key& key) {
-    const Ledger::Entry* e = ledger.find(key);
-    return e && e->delivered == 0 && e->lost_out + e->lost_back > 0;
+// What became of a result's probes, from every source.
+Ledger::Entry entry(const Ledger& ledger, const std::vector<Ledger::Key>& keys) {
+    Ledger::Entry sum;
+    for (const auto& k : keys)
+        if (const Ledger::Entry* e = ledger.find(k)) {
+            sum.probes += e->probes;
+            sum.lost_out += e->lost_out;
+            sum.answers += e->answers;
+            sum.limited += e->limited;
+            sum.lost_back += e->lost_back;
+            sum.delivered += e->delivered;
+        }
+    return sum;
 }
+
+// No answer to this probe ever reached the scanner, and the network lost some.
+bool all_lost(const Ledger& ledger, const std::vector<Ledger::Key>& keys) {
+    const Ledger::Entry e = entry(ledger, keys);
+    return e.delivered == 0 && e.lost_out + e.lost_back > 0;
+}
+
+// The tagging key the engine's PacketIo is given (run_and_check).
+SipKey tag_key(const Scenario& sc) { return {sc.seed, ~sc.seed}; }
 
 struct Run {
     Jobs plan;
@@ -180,7 +213,7 @@ struct Run {
 class Checker {
 public:
     Checker(const Scenario& sc, const Run& run, const World& world, const Collector& got, Checked& out)
-        : sc_(sc), run_(run), world_(world), got_(got), out_(out), truth_(run.plan, sc.sources.front()) {}
+        : sc_(sc), run_(run), world_(world), got_(got), out_(out), truth_(run.plan, sc.sources, tag_key(sc)) {}
 
     void check() {
         for (const auto& t : got_.twice) problem("reported twice: {}", t);
@@ -211,15 +244,14 @@ private:
             if (job.info().protocol == Protocol::Link) continue;  // no local segment here
             for (const std::uint16_t p : job.ports) {
                 const auto ideal = truth_.of(j, t, p);
-                const Ledger::Entry* e = world_.ledger.find(ideal.key);
+                const Ledger::Entry e = entry(world_.ledger, ideal.keys);
                 probes += fmt::format("; {}:{} {} (probes {} lost {}, answers {} limited {} lost {} delivered {})",
-                                      job.name(), p, text(ideal.verdict), e ? e->probes : 0, e ? e->lost_out : 0,
-                                      e ? e->answers : 0, e ? e->limited : 0, e ? e->lost_back : 0,
-                                      e ? e->delivered : 0);
+                                      job.name(), p, text(ideal.verdict), e.probes, e.lost_out, e.answers, e.limited,
+                                      e.lost_back, e.delivered);
                 if (ideal.verdict.state != State::Up) continue;
                 expected = true;
-                lost = lost && all_lost(world_.ledger, ideal.key);
-                held = held && e && e->delivered == 0 && e->limited + e->lost_out + e->lost_back > 0;
+                lost = lost && all_lost(world_.ledger, ideal.keys);
+                held = held && e.delivered == 0 && e.limited + e.lost_out + e.lost_back > 0;
             }
         }
         if (expected == reported) return reported;
@@ -254,7 +286,7 @@ private:
                 const Verdict& got = it->second.verdict;
                 if (same(got, ideal.verdict, silence)) continue;
                 if (same(got, silence, silence)) {
-                    if (all_lost(world_.ledger, ideal.key)) {
+                    if (all_lost(world_.ledger, ideal.keys)) {
                         ++out_.lost;
                         continue;
                     }
@@ -262,12 +294,16 @@ private:
                         ++out_.late;
                         continue;
                     }
+                    if (retries_capped(t.spec)) {
+                        ++out_.lost;
+                        continue;
+                    }
                     if (unseen_rst_limit(ideal, t, it->second.at)) {
                         ++out_.unseen_limit;
                         continue;
                     }
                 }
-                const Ledger::Entry* e = world_.ledger.find(ideal.key);
+                const Ledger::Entry e = entry(world_.ledger, ideal.keys);
                 const Clock::time_point shown = world_.first_late_rst(t.addr);
                 problem("{} {} port {} ({}): {}, is {}; probes {} lost {}, answers {} limited {} lost {} delivered {}; "
                         "concluded at {:.3f} s, first late RST {:.3f} s; path {:.3f}+{:.3f}+{:.3f} ms, limiter {}",
@@ -275,8 +311,8 @@ private:
                         t.spec ? to_string(job.info().protocol == Protocol::Udp ? t.spec->udp_port(p)
                                                                                  : t.spec->tcp_port(p))
                                : "no host",
-                        text(got), text(ideal.verdict), e ? e->probes : 0, e ? e->lost_out : 0,
-                        e ? e->answers : 0, e ? e->limited : 0, e ? e->lost_back : 0, e ? e->delivered : 0,
+                        text(got), text(ideal.verdict), e.probes, e.lost_out, e.answers, e.limited, e.lost_back,
+                        e.delivered,
                         seconds(it->second.at - SimClock::epoch()),
                         shown == Clock::time_point::max() ? -1.0 : seconds(shown - SimClock::epoch()),
                         t.spec ? seconds(t.spec->path.delay) * 1e3 : 0, t.spec ? seconds(t.spec->path.jitter) * 1e3 : 0,
@@ -289,8 +325,18 @@ private:
     // held back, concluded before the host's first late RST reached the scanner (its
     // first sign of a RST limit: a host whose allowance a scan just before spent).
     bool unseen_rst_limit(const Truth::Ideal& ideal, const SimTarget& t, Clock::time_point concluded) const {
-        const Ledger::Entry* e = world_.ledger.find(ideal.key);
-        return ideal.rst && e && e->limited > 0 && concluded <= world_.first_late_rst(t.addr);
+        return ideal.rst && entry(world_.ledger, ideal.keys).limited > 0 && concluded <= world_.first_late_rst(t.addr);
+    }
+
+    // --max-retries below what the path's loss needs (for a miss below 1e-5): an
+    // answer lost, the port's or one that spent the host's allowance before it, may be
+    // the end of it, as the user chose.
+    bool retries_capped(const HostSpec* h) const {
+        if (!h) return false;
+        const double p = 1 - (1 - h->path.loss_out) * (1 - h->path.loss_back);
+        if (p <= 0) return false;
+        const double needed = std::ceil(std::log(1e-5) / std::log(std::min(p, 0.9)));
+        return run_.timing.max_retries + 1 < needed;
     }
 
     const Scenario& sc_;
@@ -355,7 +401,7 @@ Checked run_and_check(const Scenario& sc, PluginRegistry& registry) {
     const SourcePool pool = SourcePool::of_addresses(sc.sources.size() > 1 ? sc.sources : std::vector<IpAddress>{});
     Sources sources(routes, pool);
     PacketIo packet_io(world.sender, world.capture, routes);
-    packet_io.fixed_key({sc.seed, ~sc.seed});
+    packet_io.fixed_key(tag_key(sc));
     std::vector<ProbeIo*> io_of_job;
     for (const Job& j : run.plan.jobs) io_of_job.push_back(j.connect ? static_cast<ProbeIo*>(&world.connect) : &packet_io);
 

@@ -265,17 +265,19 @@ void World::answer(HostState& h, Bytes reply, const Ledger::Key& key, Clock::tim
 std::optional<Ledger::Key> key_of(const Bytes& packet) {
     const auto p = parse_ip(packet);
     if (!p) return std::nullopt;
-    std::uint16_t port = 0;
+    std::uint16_t port = 0, tag = 0;
     std::uint8_t kind = 0;
     if (p->protocol == ipp::TCP || p->protocol == ipp::UDP) {
         if (p->payload.size() < (p->protocol == ipp::TCP ? 14u : 8u)) return std::nullopt;
+        tag = wire::get16(p->payload.data());
         port = wire::get16(p->payload.data() + 2);
         if (p->protocol == ipp::TCP) kind = p->payload[13];
     } else if (p->protocol == ipp::ICMP || p->protocol == ipp::ICMPV6) {
-        if (p->payload.empty()) return std::nullopt;
+        if (p->payload.size() < 8) return std::nullopt;
         port = p->payload[0];
+        tag = wire::get16(p->payload.data() + 4);
     }
-    return Ledger::Key{p->dst, p->protocol, port, kind};
+    return Ledger::Key{p->dst, p->protocol, port, kind, tag};
 }
 
 namespace {
@@ -503,6 +505,9 @@ bool SimConnect::send(const Job&, const Item& item, const IpAddress& source, Sen
     const std::uint64_t attempt = ++attempts_;
     open_[item] = attempt;
     mark = {++opened_, 0};
+    if (world_.trace)
+        std::fprintf(stderr, "%.6f connect() to %s port %u from %s (attempt %llu)\n", world_.clock.elapsed(),
+                     item.host.str().c_str(), item.port, source.str().c_str(), static_cast<unsigned long long>(attempt));
     world_.depart_syn(world_.clock.now(), item, source, attempt);
     return true;
 }
@@ -557,7 +562,11 @@ void World::syn_in(HostState& h, const Item& item, const IpAddress& source, std:
             limited_as = unreach_of(item.host.family);
             break;
     }
-    if (limited_as && !h.limiter.allow(*limited_as, source, now)) {
+    const bool allowed = !limited_as || h.limiter.allow(*limited_as, source, now);
+    if (trace)
+        std::fprintf(stderr, "%.6f host %s: connect() SYN to %u: %s%s\n", clock.elapsed(), item.host.str().c_str(),
+                     item.port, allowed ? "answered" : "held back: ", allowed ? "" : h.limiter.state().c_str());
+    if (!allowed) {
         ++e.limited;
         return;
     }

@@ -113,21 +113,24 @@ struct Ledger {
         std::uint32_t lost_back = 0;  // answers lost on the way back (network or capture ring)
         std::uint32_t delivered = 0;  // answers that reached the scanner's capture
     };
-    // Keyed by (host, protocol, port, kind): the port is the TCP/UDP destination port
-    // or the ICMP type; the kind tells techniques apart that probe the same port: the
-    // TCP flags, kConnect for connect(), 0 otherwise.
+    // Keyed by (host, protocol, port, kind, tag): the port is the TCP/UDP destination
+    // port or the ICMP type; the kind the TCP flags, kConnect for connect(), 0
+    // otherwise; the tag the probe's source port (ICMP identifier), which is the
+    // technique's and the source address's (the same for every try).
     static constexpr std::uint8_t kConnect = 0xff;
     struct Key {
         IpAddress host;
         std::uint8_t protocol;
         std::uint16_t port;
         std::uint8_t kind = 0;
+        std::uint16_t tag = 0;
         bool operator==(const Key&) const = default;
     };
     struct KeyHash {
         std::size_t operator()(const Key& k) const noexcept {
-            return IpAddressHash{}(k.host) ^
-                   (std::size_t{k.kind} << 28 | std::size_t{k.protocol} << 20 | k.port) * 0x9e3779b97f4a7c15ull;
+            return IpAddressHash{}(k.host) ^ (std::size_t{k.tag} << 40 | std::size_t{k.kind} << 28 |
+                                              std::size_t{k.protocol} << 20 | k.port) *
+                                                 0x9e3779b97f4a7c15ull;
         }
     };
     absl::flat_hash_map<Key, Entry, KeyHash> entries;

@@ -17,6 +17,8 @@ constexpr std::size_t kSilentPerRound = 32;  // likely-silent ports a round take
 // refill in between.
 constexpr auto kMinWitnessGap = microseconds(20);
 constexpr auto kWitnessWindow = microseconds(500);
+constexpr auto kAssumedReorder = std::chrono::milliseconds(2);
+constexpr std::uint32_t kOrderSamples = 16;
 // Probes queued within this of each other are one burst; a probe may wait this long in
 // the send queue (so a quiet spell is reckoned this much longer).
 constexpr auto kBurstGap = std::chrono::milliseconds(1);
@@ -51,6 +53,7 @@ void AnswerLimits::answered(const IpAddress& host, Clock::time_point departed, C
     Host& h = it->second;
     // Answers are taken in the order they came: one whose probe left before another
     // answered probe was overtaken on the way there or back.
+    ++h.ordered;
     if (departed < h.latest_departed) {
         h.reorder = std::max(h.reorder, h.latest_departed - departed);
         reorder_ = std::max(reorder_, h.reorder);
@@ -60,8 +63,11 @@ void AnswerLimits::answered(const IpAddress& host, Clock::time_point departed, C
 }
 
 Clock::duration AnswerLimits::witness_gap(const IpAddress& host) const {
+    // Until enough of a host's answers have shown how much its path reorders, assume as
+    // much as a path of parallel links of unequal length may (kAssumedReorder).
     const auto it = hosts_.find(host);
-    const Clock::duration own = it == hosts_.end() ? Clock::duration{} : it->second.reorder;
+    Clock::duration own = kAssumedReorder;
+    if (it != hosts_.end() && it->second.ordered >= kOrderSamples) own = it->second.reorder;
     return kMinWitnessGap + 2 * std::max(own, reorder_);
 }
 
@@ -114,6 +120,9 @@ bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t so
     const auto it = hosts_.find(host);
     if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent);
     const Host& h = it->second;
+    // RSTs are covered by quiet spells only: a firewall's RSTs (pf's return-rst) pass no
+    // limiter, and a port whose first try was lost would look like a witness.
+    if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent);
     const Clock::time_point earliest = sent + witness_gap(host), latest = earliest + kWitnessWindow;
     for (std::size_t i = 0; i < h.kept; ++i) {
         const Sent& a = h.answers[i];
@@ -140,6 +149,7 @@ int AnswerLimits::needed(const LossControl& loss) const {
 }
 
 bool AnswerLimits::add_witness(Host& h, Limited kind, const Item& item) {
+    if (kind == Limited::Rst) return false;  // see covered()
     for (const auto& [k, w] : h.witnesses)
         if (k == kind && w == item) return true;
     const auto of_kind = std::count_if(h.witnesses.begin(), h.witnesses.end(), [&](const auto& w) { return w.first == kind; });

@@ -8,9 +8,11 @@
 // silent, and silence means something else (UDP: open|filtered, not closed; SYN:
 // filtered, not closed). So a silent try counts only when it went while the target's
 // limiter had room for an answer of each kind that matters ("covered"):
-//  - witnessed: a probe to the same host, from the same source address, that left a
-//    little later drew such an answer, from a port whose answers have been held back
-//    before (so they pass the limiter: a firewall's RSTs, say, would not). "A little": later by more than the path
+//  - witnessed (ICMP errors): a probe to the same host, from the same source address,
+//    that left a little later drew such an answer, from a port whose answers have been
+//    held back before (so they pass the limiter). Not RSTs: a firewall's RSTs (pf's
+//    return-rst) pass no limiter, and a port whose first try was lost would pass for
+//    one held back. "A little": later by more than the path
 //    reorders packets (measured from the order answers come back in), so that the
 //    witness certainly came after the silent probe, and by little more, so that the
 //    limiter can hardly have refilled in between;
@@ -142,6 +144,7 @@ private:
         // most an answer's probe left before it.
         Clock::time_point latest_departed{};
         Clock::duration reorder{};
+        std::uint32_t ordered = 0;  // answers that measured it
         absl::InlinedVector<std::pair<Limited, Item>, 4> witnesses;
         std::deque<Item> likely_silent, others;
         std::uint8_t kinds = 0;  // of the ports queued

@@ -148,7 +148,7 @@ Duration World::up_to(Duration d) {
 
 Clock::time_point World::arrival(const Path& p, Clock::time_point at, Clock::time_point& queue) {
     queue = std::max(queue, at + p.delay + up_to(p.jitter));
-    return queue + up_to(p.reorder);
+    return chance(p.reorder_chance) ? queue + up_to(p.reorder) : queue;
 }
 
 void World::schedule(Clock::time_point at, std::function<void()> run) {
@@ -420,7 +420,13 @@ PacketSender::Mark SimSender::commit_link(std::size_t, int, std::uint16_t, const
 void SimSender::flush() {
     if (queued_.empty()) return;
     const Clock::time_point leaves = world_.sender_free(std::max(world_.clock.now(), sender_free_));
-    for (std::size_t i = 0; i < queued_.size(); ++i) world_.depart(leaves + kPerPacket * i, std::move(queued_[i].first));
+    // The batch goes on the wire when the sending thread gets to it (then, not now, it
+    // joins the paths' queues, behind what left before it).
+    std::vector<Bytes> batch;
+    for (auto& q : queued_) batch.push_back(std::move(q.first));
+    world_.at(leaves, [w = &world_, leaves, batch = std::move(batch)]() mutable {
+        for (std::size_t i = 0; i < batch.size(); ++i) w->depart(leaves + kPerPacket * i, std::move(batch[i]));
+    });
     batches_[batch_] = {leaves, queued_.size()};
     sender_free_ = leaves + kPerPacket * queued_.size();
     sent_ += queued_.size();

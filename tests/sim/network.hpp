@@ -60,12 +60,14 @@ const char* to_string(Behaviour);
 
 // Between the scanner and a host, each way.
 // Packets queue on the way (jitter: each up to `jitter` more than `delay`, in order: a
-// queue keeps them so), and some paths reorder them (each up to `reorder` more, out of
-// order: parallel links, a target's receive queues on several CPUs).
+// queue keeps them so), and some paths reorder some of them (up to `reorder` more, out
+// of order: parallel links, a target's receive queues on several CPUs; measured paths
+// reorder a few packets in a hundred, at most).
 struct Path {
     Duration delay = std::chrono::microseconds(500);  // one way, at the least
     Duration jitter{};                                // queueing: up to this much more, in order
-    Duration reorder{};                               // up to this much more, in any order
+    Duration reorder{};                               // up to this much more, in any order,
+    double reorder_chance = 0;                        // for this share of the packets
     double loss_out = 0, loss_back = 0;               // probes lost; answers lost
     double duplicate = 0;                             // an answer arrives twice
 };
@@ -261,6 +263,8 @@ public:
 
     // A probe leaving the scanner at `at` (from the IP header).
     void depart(Clock::time_point at, Bytes packet);
+    // Runs `f` when the clock reaches `t`.
+    void at(Clock::time_point t, std::function<void()> f) { schedule(t, std::move(f)); }
     // A connect() SYN of `attempt` leaving at `at`.
     void depart_syn(Clock::time_point at, const Item& item, const IpAddress& source, std::uint64_t attempt);
 

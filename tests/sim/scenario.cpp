@@ -90,7 +90,10 @@ Path path(Draw& d, int level) {
     // Reordering: none on most paths, microseconds on some (a target's receive queues),
     // up to 2 ms on a few (parallel links of unequal length).
     const double r = d.uniform();
-    if (r > .6) p.reorder = r < .9 ? d.millis(0.001, 0.05) : d.millis(0.05, 2);
+    if (r > .6) {
+        p.reorder = r < .9 ? d.millis(0.001, 0.05) : d.millis(0.05, 2);
+        p.reorder_chance = d.log_uniform(0.001, 0.05);
+    }
     if (d.chance(.5)) {
         p.loss_out = d.chance(.8) ? d.uniform(0, 0.3) : 0;
         p.loss_back = d.chance(.8) ? d.uniform(0, 0.3) : 0;
@@ -250,11 +253,11 @@ std::string Scenario::describe() const {
     for (const auto& h : hosts) up += h.up;
     const HostSpec& h0 = hosts.front();
     return fmt::format("seed {}: {} | {} hosts ({} up), first host: limiter {}, delay {:.3f} ms jitter {:.3f} ms "
-                       "reorder {:.3f} ms loss {:.2f}/{:.2f} dup {:.2f} | machine: engine stalls {:.3f} (<= {:.0f} ms), capture "
+                       "reorder {:.3f} ms ({:.3f}) loss {:.2f}/{:.2f} dup {:.2f} | machine: engine stalls {:.3f} (<= {:.0f} ms), capture "
                        "stalls {:.4f}/ms (<= {:.0f} ms), sender stalls {:.4f}/ms (<= {:.0f} ms), ring {}",
                        seed, command(), hosts.size(), up, h0.limiter.describe(),
                        seconds(h0.path.delay) * 1e3, seconds(h0.path.jitter) * 1e3, seconds(h0.path.reorder) * 1e3,
-                       h0.path.loss_out,
+                       h0.path.reorder_chance, h0.path.loss_out,
                        h0.path.loss_back, h0.path.duplicate, machine.engine_pause,
                        seconds(machine.engine_pause_max) * 1e3, machine.capture_pause,
                        seconds(machine.capture_pause_max) * 1e3, machine.sender_pause,

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+
+#include <spdlog/spdlog.h>
 
 #include "engine/estimators.hpp"
 #include "engine/order.hpp"
@@ -15,6 +18,12 @@
 
 namespace scanfw {
 namespace {
+
+// SCANFW_TEST_TRACE set: the engine's trace (in a build with SPDLOG_ACTIVE_LEVEL=0).
+const bool kTrace = [] {
+    if (std::getenv("SCANFW_TEST_TRACE")) spdlog::set_level(spdlog::level::trace);
+    return true;
+}();
 
 using namespace std::chrono_literals;
 using testing::FakeNetwork;
@@ -186,7 +195,13 @@ TEST(EngineLimits, APoolOfSourcesGetsEachItsPerPeerAllowance) {
     for (std::uint32_t i = 0; i < 256; ++i) pool.push_back(IpAddress::v4(0xc6130000u + i));  // 198.19.0.x
     const ScanRun r = scan(net, time, "udp", 1000, Timing{}, pool);
     EXPECT_EQ(r.states, truth(net, 1000));
-    EXPECT_LE(r.seconds, 10.0);
+    // One source would need 993 s (an error a second). With 256, the global bucket
+    // binds (1000/s), and its refills of 20 ms' worth at once can fall between a round's
+    // ports and its witness: a covered try that was not, which the port shows later by
+    // answering. The engine counts those (about one in three here) and asks for as many
+    // covered tries as that share requires (11 instead of 3): 10.1 s (the bound was
+    // 10 s when every witness was believed).
+    EXPECT_LE(r.seconds, 11.0);
 }
 
 TEST(EngineLimits, APoolOfOneIsNoPool) {

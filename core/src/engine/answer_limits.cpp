@@ -17,8 +17,6 @@ constexpr std::size_t kSilentPerRound = 32;  // likely-silent ports a round take
 // refill in between.
 constexpr auto kMinWitnessGap = microseconds(20);
 constexpr auto kWitnessWindow = microseconds(500);
-constexpr auto kAssumedReorder = std::chrono::milliseconds(2);
-constexpr std::uint32_t kOrderSamples = 16;
 // Probes queued within this of each other are one burst; a probe may wait this long in
 // the send queue (so a quiet spell is reckoned this much longer).
 constexpr auto kBurstGap = std::chrono::milliseconds(1);
@@ -31,8 +29,10 @@ void AnswerLimits::limited(Limited kind, const Item& item, std::uint16_t source,
     if (late)
         SPDLOG_TRACE("{} port {} (job {}): a late {}", item.host.str(), item.port, item.job,
                      kind == Limited::Rst ? "RST" : "ICMP error");
-    bool witnessed = late && add_witness(h, kind, item);
-    for (const auto& [k, w] : h.witnesses) witnessed = witnessed || (k == kind && w == item);
+    SPDLOG_TRACE("{} port {} (job {}): a limited {} for a probe sent {:.6f}-{:.6f}", item.host.str(), item.port,
+                 item.job, kind == Limited::Rst ? "RST" : "ICMP error", seconds(sent_from.time_since_epoch()),
+                 seconds(sent_to.time_since_epoch()));
+    const bool witnessed = add_witness(h, kind, item);
     if (h.answers_total++ == 0) h.first_answer = sent_to;
     if (sent_to - h.first_answer <= kBurstWindow) ++h.burst;
     if (late) {
@@ -41,7 +41,7 @@ void AnswerLimits::limited(Limited kind, const Item& item, std::uint16_t source,
         h.late_kinds |= bit(kind);
     }
     if (h.in_round) ++h.round_answers_total;
-    h.answers[h.head] = {sent_from, sent_to, source, kind, witnessed};
+    h.answers[h.head] = {sent_from, sent_to, source, kind};
     h.head = static_cast<std::uint8_t>((h.head + 1) % h.answers.size());
     h.kept = static_cast<std::uint8_t>(std::min<std::size_t>(h.kept + 1, h.answers.size()));
     h.last_answer_sent = std::max(h.last_answer_sent, sent_to);
@@ -53,7 +53,6 @@ void AnswerLimits::answered(const IpAddress& host, Clock::time_point departed, C
     Host& h = it->second;
     // Answers are taken in the order they came: one whose probe left before another
     // answered probe was overtaken on the way there or back.
-    ++h.ordered;
     if (departed < h.latest_departed) {
         h.reorder = std::max(h.reorder, h.latest_departed - departed);
         reorder_ = std::max(reorder_, h.reorder);
@@ -63,11 +62,8 @@ void AnswerLimits::answered(const IpAddress& host, Clock::time_point departed, C
 }
 
 Clock::duration AnswerLimits::witness_gap(const IpAddress& host) const {
-    // Until enough of a host's answers have shown how much its path reorders, assume as
-    // much as a path of parallel links of unequal length may (kAssumedReorder).
     const auto it = hosts_.find(host);
-    Clock::duration own = kAssumedReorder;
-    if (it != hosts_.end() && it->second.ordered >= kOrderSamples) own = it->second.reorder;
+    const Clock::duration own = it == hosts_.end() ? Clock::duration{} : it->second.reorder;
     return kMinWitnessGap + 2 * std::max(own, reorder_);
 }
 
@@ -97,10 +93,10 @@ bool AnswerLimits::quiet_before(const IpAddress& host, Clock::time_point sent) c
 }
 
 bool AnswerLimits::prior_covered(const Host* hp, Limited kind, const IpAddress& host, Clock::time_point sent,
-                                 Clock::time_point first_sent) const {
+                                 Clock::time_point first_sent, bool lossless) const {
     // However spent the limiter was when the port was first probed (another scan just
     // before), it has refilled a gap later, if nothing spent it since.
-    if (sent < first_sent + kPriorGap || !quiet_before(host, sent)) return false;
+    if (sent < first_sent + kPriorGap || (!lossless && !quiet_before(host, sent))) return false;
     if (!hp) return true;  // no limited answer from this host so far
     const Host& h = *hp;
     const Clock::time_point from = sent - kPriorGap, to = sent + 2 * std::max(h.reorder, reorder_);
@@ -116,24 +112,23 @@ bool AnswerLimits::prior_covered(const Host* hp, Limited kind, const IpAddress& 
 }
 
 bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
-                           Clock::time_point first_sent) const {
+                           Clock::time_point first_sent, bool lossless) const {
     const auto it = hosts_.find(host);
-    if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent);
+    if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent, lossless);
     const Host& h = it->second;
-    // RSTs are covered by quiet spells only: a firewall's RSTs (pf's return-rst) pass no
-    // limiter, and a port whose first try was lost would look like a witness.
-    if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent);
+    // RSTs are covered by quiet spells only (see the header).
+    if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent, lossless);
     const Clock::time_point earliest = sent + witness_gap(host), latest = earliest + kWitnessWindow;
     for (std::size_t i = 0; i < h.kept; ++i) {
         const Sent& a = h.answers[i];
-        if (a.witnessed && a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
+        if (a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
             SPDLOG_TRACE("{}: try sent {:.6f} witnessed by one sent {:.6f}-{:.6f}", host.str(),
                          seconds(sent.time_since_epoch()), seconds(a.from.time_since_epoch()),
                          seconds(a.to.time_since_epoch()));
             return true;
         }
     }
-    const bool prior = prior_covered(&h, kind, host, sent, first_sent);
+    const bool prior = prior_covered(&h, kind, host, sent, first_sent, lossless);
     if (prior) SPDLOG_TRACE("{}: try sent {:.6f} covered by a quiet spell", host.str(), seconds(sent.time_since_epoch()));
     return prior;
 }
@@ -178,14 +173,16 @@ void AnswerLimits::schedule(const IpAddress& addr, Host& h, Clock::time_point wh
     due_.push({when, addr});
 }
 
-void AnswerLimits::enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, bool again,
+void AnswerLimits::enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, bool from_round,
                            Clock::time_point first_sent, Clock::time_point now) {
     Host& h = hosts_[item.host];
     h.latest_first_sent = std::max(h.latest_first_sent, first_sent);
     h.kinds |= kinds;
-    auto& queue = likely_silent ? h.likely_silent : h.others;
-    if (again) queue.push_front(item);
-    else queue.push_back(item);
+    if (from_round && h.in_round) {
+        h.returning.emplace_back(item, likely_silent);  // placed when the round ends
+        return;
+    }
+    (likely_silent ? h.likely_silent : h.others).push_back(item);
     if (!h.doubted) {
         h.doubted = true;
         h.doubt_start = now;
@@ -241,8 +238,11 @@ bool AnswerLimits::next_round(Clock::time_point now, Round& out) {
         SPDLOG_TRACE("round of {}: {} likely silent, {} others queued, size {}, gap {:.3f}", addr.str(),
                      h.likely_silent.size(), h.others.size(), h.size, seconds(h.gap));
         take_round_items(h, out);
+        h.round_order = out.items;
+        h.returning.clear();
         // A witness of each kind the ports need, rotating through them so that one that
-        // stopped answering is not asked forever.
+        // stopped answering is not asked forever; none while its answer could not cover
+        // (the path's reordering not measured yet: it would only spend the allowance).
         for (std::size_t k = 0; k < kLimitedKinds; ++k) {
             const auto kind = static_cast<Limited>(k);
             if (!(h.kinds & bit(kind))) continue;
@@ -274,6 +274,7 @@ void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> an
     if (witness && !answer) h.witness_ok = false;
     if (h.outstanding > 0 && --h.outstanding > 0) return;
     h.in_round = false;
+    requeue(h);
     pace(h, now);
     if (h.likely_silent.empty() && h.others.empty()) {
         h.doubt_end = now;
@@ -283,30 +284,37 @@ void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> an
     schedule(host, h, now + h.gap);
 }
 
-// The round is over: pace the next one to what this one drew.
-void AnswerLimits::pace(Host& h, Clock::time_point now) const {
+// The round is over: its ports still in doubt go back, in the order they went, first
+// when it drew nothing (so that the next answer allowed is the same port's), last else.
+void AnswerLimits::requeue(Host& h) {
+    const auto position = [&](const Item& item) {
+        return std::find(h.round_order.begin(), h.round_order.end(), item) - h.round_order.begin();
+    };
+    std::sort(h.returning.begin(), h.returning.end(),
+              [&](const auto& a, const auto& b) { return position(a.first) < position(b.first); });
     if (h.round_answers == 0) {
-        // Nothing came back: the allowance is spent. Wait longer, ask fewer.
-        h.gap = std::min<Clock::duration>(std::max<Clock::duration>(h.gap * 2, kMinGap), kPriorGap);
-        h.size = static_cast<std::uint16_t>(std::max(1, h.size / 2));
+        for (auto it = h.returning.rbegin(); it != h.returning.rend(); ++it)
+            (it->second ? h.likely_silent : h.others).push_front(it->first);
     } else {
-        if (h.witness_ok || h.witnesses.empty()) {
-            // The witnesses, last, still drew answers: there was room for more.
-            h.size = static_cast<std::uint16_t>(std::min<std::size_t>(kMaxRound, h.size + std::max(1, h.size / 2)));
-        } else {
-            // It ran out on the way: as many as came back.
-            h.size = static_cast<std::uint16_t>(std::clamp<int>(h.round_answers, 1, kMaxRound));
-        }
-        // Give the limiter the time it took, over the rounds so far, to allow as many
-        // answers as this round drew, of each kind: the next round's first ports, not
-        // the last round's witnesses, get what it refills.
-        const double elapsed = seconds(now - h.rounds_start);
-        double wait = 0;
-        for (std::size_t k = 0; k < kLimitedKinds; ++k)
-            if (h.round_by[k] > 0 && elapsed > 0)
-                wait = std::max(wait, h.round_by[k] * elapsed / static_cast<double>(h.rounds_total_by[k]));
-        h.gap = std::min<Clock::duration>(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait)),
-                                          kPriorGap);
+        for (const auto& [item, silent] : h.returning) (silent ? h.likely_silent : h.others).push_back(item);
+    }
+    h.returning.clear();
+    h.round_order.clear();
+}
+
+// The round is over: pace the next one to what this one drew.
+void AnswerLimits::pace(Host& h, Clock::time_point) const {
+    if (h.round_answers == 0) {
+        // Nothing came back: the allowance is spent. Wait longer (as many may go when it
+        // has refilled: the round came too soon, not with too many).
+        h.gap = std::min<Clock::duration>(std::max<Clock::duration>(h.gap * 2, kMinGap), kPriorGap);
+    } else if (h.witness_ok || h.witnesses.empty()) {
+        // The witnesses, last, still drew answers: there was room for more.
+        h.size = static_cast<std::uint16_t>(std::min<std::size_t>(kMaxRound, h.size + std::max(1, h.size / 2)));
+        h.gap = h.gap / 2 < kMinGap / 2 ? Clock::duration{} : h.gap / 2;
+    } else {
+        // It ran out on the way: as many as came back, as often.
+        h.size = static_cast<std::uint16_t>(std::clamp<int>(h.round_answers, 1, kMaxRound));
     }
     h.round_answers = 0;
     h.round_by = {};

@@ -9,16 +9,16 @@
 // filtered, not closed). So a silent try counts only when it went while the target's
 // limiter had room for an answer of each kind that matters ("covered"):
 //  - witnessed (ICMP errors): a probe to the same host, from the same source address,
-//    that left a little later drew such an answer, from a port whose answers have been
-//    held back before (so they pass the limiter). Not RSTs: a firewall's RSTs (pf's
-//    return-rst) pass no limiter, and a port whose first try was lost would pass for
-//    one held back. "A little": later by more than the path
+//    that left a little later drew such an answer. Not RSTs: a firewall's RSTs (pf's
+//    return-rst, nftables' reject with tcp reset) pass no limiter, unlike the kernel's.
+//    (FreeBSD's pf answers return-icmp past the limiter too: a port it rejects, beside
+//    closed ports held back, would pass for a witness. README "States".) "A little": later by more than the path
 //    reorders packets (measured from the order answers come back in), so that the
 //    witness certainly came after the silent probe, and by little more, so that the
 //    limiter can hardly have refilled in between;
-//  - or after a quiet spell: the host got no probe that could draw such an answer in
-//    the kPriorGap before the try's own batch (an answer drawn then may have been
-//    lost, unseen, after spending the allowance), and no such answer was drawn by a
+//  - or after a quiet spell: no such answer seen from the host in the kPriorGap before
+//    the try's own batch (and, where answers get lost, no probe that could have drawn
+//    one: it may have been lost, unseen, after spending the allowance), nor one drawn by a
 //    probe of the try's own batch (one ahead of it may have spent the one answer the
 //    quiet refilled): kPriorGap is long enough for the slowest limiter (older XNU's, a
 //    window of up to 2 s) to refill, however spent it was when the scan began.
@@ -67,8 +67,7 @@ public:
     // A limited answer came for a try of `item`, from source `source`: the try it
     // answers left between `sent_from` and `sent_to` (an item retransmitted, or no longer
     // in flight, leaves it unsure which try drew it). `late`: the item had a silent try
-    // before: its answers pass a limiter (a firewall's RSTs, say, pass none), and it
-    // becomes a witness.
+    // before (evidence of a limit). An ICMP error's port becomes a witness.
     void limited(Limited kind, const Item& item, std::uint16_t source, Clock::time_point sent_from,
                  Clock::time_point sent_to, bool late);
     // Whether the host has held back an answer of this kind (a late one came).
@@ -83,8 +82,10 @@ public:
     void probed(const IpAddress& host, Clock::time_point at);
     // Whether a silent try, sent at `sent` (the item's first at `first_sent`), went while
     // the host's limiter had room for an answer of `kind`.
+    // `lossless`: no answer has been lost so far (measured): then a quiet spell is one
+    // without an answer seen, else one without a probe that could have drawn one.
     bool covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
-                 Clock::time_point first_sent) const;
+                 Clock::time_point first_sent, bool lossless) const;
     // A covered silent try's port later answered: the network lost it.
     void covered_miss() { ++covered_misses_; }
     void counted_covered() { ++covered_tries_; }
@@ -92,11 +93,13 @@ public:
     int needed(const LossControl& loss) const;
 
     // The doubt queue. `kinds`: the limited answers its silence must be covered for;
-    // `likely_silent`: it had a covered silent try already; `again`: its round's try got
-    // neither an answer nor cover (the allowance was spent): it goes first next time,
-    // so that the next answer the limiter allows is not always another port's.
-    void enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, bool again, Clock::time_point first_sent,
-                 Clock::time_point now);
+    // `likely_silent`: it had a covered silent try already; `from_round`: its try was in
+    // the host's current round (call this before round_result): when the round drew
+    // nothing (the allowance was spent), its ports go first next time, in the same
+    // order, so that the next answer the limiter allows goes to the same port, and not
+    // always to another's.
+    void enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, bool from_round,
+                 Clock::time_point first_sent, Clock::time_point now);
     struct Round {
         IpAddress host;
         std::vector<Item> items;                        // in send order
@@ -133,7 +136,6 @@ private:
         Clock::time_point from{}, to{};
         std::uint16_t source = 0;
         Limited kind = Limited::IcmpError;
-        bool witnessed = false;  // by a port whose answers pass the limiter
     };
     struct Host {  // made at a host's first limited answer, or first port in doubt
         Clock::time_point latest_first_sent{};  // of the ports queued (for the prior)
@@ -144,9 +146,10 @@ private:
         // most an answer's probe left before it.
         Clock::time_point latest_departed{};
         Clock::duration reorder{};
-        std::uint32_t ordered = 0;  // answers that measured it
         absl::InlinedVector<std::pair<Limited, Item>, 4> witnesses;
         std::deque<Item> likely_silent, others;
+        std::vector<Item> round_order;                        // the current round's ports, as sent
+        std::vector<std::pair<Item, bool>> returning;         // its ports in doubt still (likely silent?)
         std::uint8_t kinds = 0;  // of the ports queued
         // The current round.
         bool in_round = false, witness_ok = false;
@@ -165,12 +168,13 @@ private:
         bool doubted = false;
     };
     bool prior_covered(const Host* h, Limited kind, const IpAddress& host, Clock::time_point sent,
-                       Clock::time_point first_sent) const;
+                       Clock::time_point first_sent, bool lossless) const;
     Clock::time_point last_probe(const IpAddress& host) const;
     void schedule(const IpAddress& addr, Host& h, Clock::time_point when);
     void take_round_items(Host& h, Round& out) const;
     static bool add_witness(Host& h, Limited kind, const Item& item);
     void pace(Host& h, Clock::time_point now) const;
+    static void requeue(Host& h);
 
     absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;
     // The latest bursts of probes each host got (a burst: probes queued within 1 ms of

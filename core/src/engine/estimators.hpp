@@ -117,8 +117,13 @@ private:
         float srtt = 0, rttvar = 0;
         std::uint32_t samples = 0;
     };
+    // RFC 6298's SRTT + max(G, 4 RTTVAR): on a path whose round trips barely vary, an
+    // answer a hair slower than the mean would otherwise miss its try's deadline (and a
+    // port whose every try it missed would read filtered). G: a quarter of the mean,
+    // and 2 ms at the least.
     Clock::duration bounded(const Srtt& s) const {
-        const auto t = std::chrono::microseconds(static_cast<std::int64_t>(s.srtt + 4 * s.rttvar));
+        const double slack = std::max({4.0 * s.rttvar, s.srtt / 4.0, 2000.0});
+        const auto t = std::chrono::microseconds(static_cast<std::int64_t>(s.srtt + slack));
         return std::clamp<Clock::duration>(t, timing_.min_timeout, timing_.max_timeout);
     }
     static void update(Srtt& s, double us) {

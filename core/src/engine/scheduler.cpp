@@ -17,6 +17,8 @@ namespace {
 constexpr auto kStopGrace = std::chrono::milliseconds(500);
 // The longest the loop sleeps when nothing is due (the rate is re-read after).
 constexpr auto kIdleWait = std::chrono::milliseconds(50);
+// Linux's first retransmission of an unanswered SYN (TCP_TIMEOUT_INIT).
+constexpr auto kKernelSynRetry = std::chrono::seconds(1);
 // How soon to look again at a try whose carrier has not yet sent it, or not yet read
 // what came by its deadline.
 constexpr auto kBehind = std::chrono::milliseconds(1);
@@ -241,12 +243,21 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
     }
     Flight& f = it->second;
     const Job& job = jobs_[a.item.job];
+    SPDLOG_TRACE("{} {} {}: an answer (kind {}, errno {}) that came at {:.6f}, try {} sent {:.6f}", job.name(),
+                 a.item.host.str(), a.item.port, static_cast<int>(reply.kind), reply.connect_errno,
+                 seconds(came.time_since_epoch()), f.tries, seconds(f.sent.time_since_epoch()));
     const Clock::time_point left = departure(a.item, f).value_or(f.sent);
-    know_.limits.answered(a.item.host, left, came);
+    // A connect()'s SYN is sent again by the kernel a second after it, and later: its
+    // answer may answer any of them.
+    const bool resent_by_kernel = job.connect && came - left >= kKernelSynRetry;
+    // The kernel's own answers to a first try tell when it left: round trips, and how
+    // much the path reorders (an application's answer may come late by its own choice).
+    const bool kernel_timed = f.tries == 1 && !resent_by_kernel && !(job.app_answers && reply.kind == Reply::Kind::Udp);
+    if (kernel_timed) know_.limits.answered(a.item.host, left, came);
     if (kind) {
         // Which try drew it is unsure once there were several: any since the first.
-        know_.limits.limited(*kind, a.item, sources_.index_of(a.ours), f.tries > 1 ? f.first_sent : left, left,
-                             f.silent_before);
+        know_.limits.limited(*kind, a.item, sources_.index_of(a.ours), f.tries > 1 ? f.first_sent : left,
+                             resent_by_kernel ? came : left, f.silent_before);
         if (f.covered > 0) know_.limits.covered_miss();
     }
     if (f.witness) {
@@ -267,7 +278,7 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
     const auto rtt = std::max<Clock::duration>(std::chrono::microseconds(1), came - left);
     // Karn: first tries only. An application's answer says nothing of the kernel's
     // round trip.
-    if (f.tries == 1 && !(job.app_answers && reply.kind == Reply::Kind::Udp)) know_.rtt.sample(a.item.host, rtt);
+    if (kernel_timed) know_.rtt.sample(a.item.host, rtt);
     if (f.in_round) know_.limits.round_result(a.item.host, kind, false, now);
     Outcome o;
     // An ARP reply has no TTL, and a neighbour advertisement's hop limit is always 255
@@ -327,8 +338,7 @@ void Scheduler::expire(Clock::time_point now) {
         }
         f.silent_before = true;
         const std::uint8_t kinds = limits_for(jobs_[d.item.job], host);
-        const bool covered_now = kinds && covered(kinds, host, f);
-        if (covered_now) {
+        if (kinds && covered(kinds, host, f)) {
             ++f.covered;
             know_.limits.counted_covered();
         }
@@ -336,10 +346,7 @@ void Scheduler::expire(Clock::time_point now) {
         SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; covered {} (needed {}){}", jobs_[d.item.job].name(),
                      host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()), f.covered,
                      kinds ? know_.limits.needed(loss_) : 0, f.in_round ? ", in a round" : "");
-        if (f.in_round) {
-            f.in_round = false;
-            know_.limits.round_result(host, std::nullopt, false, now);
-        }
+        f.in_round = false;
         if (!kinds) {
             if (f.tries < loss_.max_tries()) resend_.push_back(d.item);
             else silence(it, now);
@@ -352,8 +359,10 @@ void Scheduler::expire(Clock::time_point now) {
             resend_.push_back(d.item);
         } else {
             f.in_doubt = true;
-            know_.limits.enqueue(d.item, kinds, f.covered > 0, round_try && !covered_now, f.first_sent, now);
+            know_.limits.enqueue(d.item, kinds, f.covered > 0, round_try, f.first_sent, now);
         }
+        // After the port is back in its queue: the round's end places it.
+        if (round_try) know_.limits.round_result(host, std::nullopt, false, now);
     }
 }
 
@@ -368,9 +377,12 @@ std::uint8_t Scheduler::limits_for(const Job& job, const IpAddress& host) const 
 }
 
 bool Scheduler::covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const {
+    const auto loss = loss_.loss();
+    const bool lossless = loss && *loss == 0;
     for (std::size_t k = 0; k < kLimitedKinds; ++k) {
         const auto kind = static_cast<Limited>(k);
-        if ((kinds & bit(kind)) && !know_.limits.covered(kind, host, f.source, f.sent, f.first_sent)) return false;
+        if ((kinds & bit(kind)) && !know_.limits.covered(kind, host, f.source, f.sent, f.first_sent, lossless))
+            return false;
     }
     return true;
 }
@@ -393,9 +405,9 @@ std::size_t Scheduler::send_rounds(Clock::time_point now, std::size_t budget) {
             it->second.in_round = true;
             if (!send_try(item, it->second, source, now)) {
                 it->second.in_round = false;
-                know_.limits.round_result(round.host, std::nullopt, false, now);
                 know_.limits.enqueue(item, limits_for(jobs_[item.job], item.host), it->second.covered > 0, true,
                                      it->second.first_sent, now);
+                know_.limits.round_result(round.host, std::nullopt, false, now);
                 continue;
             }
             last.emplace(item, it->second.mark);

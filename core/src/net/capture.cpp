@@ -1,6 +1,7 @@
 #include "net/capture.hpp"
 
 #include <linux/if_packet.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -73,6 +74,14 @@ Capture::Capture(std::uint64_t probes) {
     const int one = 1;
     if (setsockopt(pcap_fileno(pcap_), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
         spdlog::debug("packet capture: cannot ignore outgoing packets: {}", std::strerror(errno));
+    // The loop waits in poll() itself, at most a block timeout: with TPACKET_V3 libpcap
+    // waits for the kernel to hand over a block, and the kernel does not hand over an
+    // empty one (6.18 does not; older kernels did), so a blocking read with nothing to
+    // capture never returned and the horizon, and with it every silent try, stood still.
+    if (pcap_setnonblock(pcap_, 1, err) != 0) {
+        pcap_close(pcap_);
+        throw RuntimeError(fmt::format("packet capture: cannot read without blocking: {}", err));
+    }
     // Nothing passes until start() sets the scan's filter.
     bpf_program none{};
     if (pcap_compile(pcap_, &none, "less 1", 1, PCAP_NETMASK_UNKNOWN) == 0) {
@@ -132,6 +141,11 @@ void Capture::loop() {
             std::unique_lock lock(mu_);
             taken_.wait_for(lock, std::chrono::milliseconds(20), [&] { return queue_.size() < kMaxQueued || !running_; });
             if (queue_.size() >= kMaxQueued) continue;
+        }
+        pollfd pfd{pcap_get_selectable_fd(pcap_), POLLIN, 0};
+        if (poll(&pfd, 1, kPollMs) < 0 && errno != EINTR) {
+            spdlog::error("packet capture failed: poll: {}", std::strerror(errno));
+            break;
         }
         const Clock::time_point began = Clock::now();
         const int n = pcap_dispatch(pcap_, kPacketsPerDispatch, &Capture::on_packet, reinterpret_cast<u_char*>(this));

@@ -22,6 +22,11 @@ constexpr auto kKernelSynRetry = std::chrono::seconds(1);
 // How soon to look again at a try whose carrier has not yet sent it, or not yet read
 // what came by its deadline.
 constexpr auto kBehind = std::chrono::milliseconds(1);
+// How often a witness looks whether its round has left: the sender takes tens of
+// microseconds, and a witness sent more than the window after its round (500 us)
+// covers nothing. Waiting a millisecond each time, every witness of twice-linux's rounds
+// went too late, and a dropped port among rate-limited ones stayed in doubt for good.
+constexpr auto kDepartureCheck = std::chrono::microseconds(50);
 // Probes per loop turn: one send batch.
 constexpr std::size_t kBatch = 128;
 // A port asked this often in rounds without its silence ever being covered is given up
@@ -64,8 +69,11 @@ Waiter poll_waiter(const TimeSource& time) {
         nfds_t n = 0;
         for (ProbeIo* io : ios)
             if (n < 4) fds[n++] = {io->wait_fd(), POLLIN, 0};
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - time.now()).count();
-        poll(fds, n, static_cast<int>(std::clamp<long long>(left, 0, 1000)));
+        // To the microsecond: a witness waits tens of microseconds for its round to leave.
+        const auto left = std::clamp<Clock::duration>(until - time.now(), Clock::duration{}, std::chrono::seconds(1));
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+        const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+        ppoll(fds, n, &ts, nullptr);
     };
 }
 
@@ -457,7 +465,7 @@ Clock::time_point Scheduler::next_witness(Clock::time_point now) const {
     Clock::time_point t = Clock::time_point::max();
     for (const Witness& w : witnesses_) {
         const auto left = io_of_job_[w.after.job]->sent_at(w.after_mark, w.committed);
-        t = std::min(t, left ? *left + know_.limits.witness_gap(w.item.host) : now + kBehind);
+        t = std::min(t, left ? *left + know_.limits.witness_gap(w.item.host) : now + kDepartureCheck);
     }
     return std::max(t, now);
 }

@@ -2,6 +2,8 @@
 // be exactly the truth whatever limits the target's ICMP errors, and the time taken
 // (simulated) must stay within twice the limiter's own minimum plus a second, the goal
 // the U1 benchmark holds the real thing to.
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -335,6 +337,78 @@ TEST(LossControl, CaptureDropsFromAFloodDoNotStallTheScan) {
         }
         EXPECT_EQ(rate, std::min(asked, 100.0)) << "asked " << asked;
     }
+}
+
+// Answers a mix of hosts sends: 90 % of them behind clean paths (loss 0.01 a try), 10 %
+// behind lossy ones (0.4). The mean loss (about 0.05) would allow 4 tries, which miss a
+// lossy host's port with chance 0.4^4 = 2.6 %; the tries read from how many tries the
+// answers needed follow the lossy hosts: E[p^T] = 0.9 * 0.01^T + 0.1 * 0.4^T below
+// 1e-5 needs T = 11.
+TEST(LossControl, TriesFollowTheLossiestHostsNotTheMean) {
+    Timing t;
+    t.max_retries = 12;
+    LossControl loss(t, Clock::time_point{});
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> u;
+    for (int i = 0; i < 100000; ++i) {
+        const double p = i % 10 == 0 ? 0.4 : 0.01;
+        int tries = 1;
+        while (tries < 13 && u(rng) < p) ++tries;
+        if (tries < 13) loss.answered(tries);
+    }
+    EXPECT_LE(loss.tries_for(loss.loss()), 4);
+    EXPECT_GE(loss.max_tries(), 11);
+    EXPECT_LE(loss.max_tries(), 13);
+}
+
+// One clean path: the tries stay at what its loss needs.
+TEST(LossControl, ACleanScanKeepsFewTries) {
+    Timing t;
+    LossControl loss(t, Clock::time_point{});
+    std::mt19937_64 rng(8);
+    std::uniform_real_distribution<double> u;
+    for (int i = 0; i < 100000; ++i) {
+        int tries = 1;
+        while (tries < 11 && u(rng) < 0.01) ++tries;
+        loss.answered(tries);
+    }
+    EXPECT_EQ(loss.max_tries(), 3);  // 0.01^3 = 1e-6
+}
+
+// Fresh answers count only once the late answers of their cohort could have come: at
+// first a scan sees only fresh ones, and concluded its first ports on too few tries.
+TEST(LossControl, FreshAnswersWaitForTheirCohortsLateOnes) {
+    Timing t;
+    const Clock::time_point start{};
+    LossControl loss(t, start);
+    for (int i = 0; i < 100; ++i) loss.answered(1, start, 1s);
+    for (int i = 0; i < 10; ++i) loss.answered(2, start + 100ms, 1s);
+    ASSERT_TRUE(loss.loss());
+    EXPECT_GT(*loss.loss(), 0.9);  // 10 late, no fresh one settled
+    loss.settle(start + 999ms);
+    EXPECT_GT(*loss.loss(), 0.9);
+    loss.settle(start + 1s);
+    EXPECT_NEAR(*loss.loss(), 13.0 / 113.0, 1e-9);
+}
+
+// A host whose answers needed retransmissions gets more tries than the scan's loss
+// gives; one without gets the scan's.
+TEST(HostLoss, ALossyHostGetsMoreTries) {
+    Timing t;
+    LossControl loss(t, Clock::time_point{});
+    for (int i = 0; i < 1000; ++i) loss.answered(1);
+    HostLoss hosts;
+    std::vector<IpAddress> shown;
+    hosts.on_shown([&](const IpAddress& h) { shown.push_back(h); });
+    const IpAddress lossy = IpAddress::v4(0xc6120001), clean = IpAddress::v4(0xc6120002);
+    for (int i = 0; i < 6; ++i) hosts.answered(lossy, i % 3 == 0);
+    for (int i = 0; i < 6; ++i) hosts.answered(clean, false);
+    EXPECT_EQ(shown, std::vector<IpAddress>{lossy});
+    EXPECT_FALSE(hosts.loss(clean));
+    ASSERT_TRUE(hosts.loss(lossy));
+    EXPECT_NEAR(*hosts.loss(lossy), 5.0 / 9.0, 1e-9);
+    EXPECT_EQ(loss.max_tries(hosts.loss(clean)), loss.max_tries());
+    EXPECT_EQ(loss.max_tries(hosts.loss(lossy)), t.max_retries + 1);
 }
 
 }  // namespace

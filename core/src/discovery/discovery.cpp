@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "common/errors.hpp"
 
@@ -56,6 +57,8 @@ void Discovery::report_up(const Item& item, const Verdict& verdict, const Outcom
 
 void Discovery::on_item(const Job&, const Item& item, const Verdict& verdict, const Outcome& outcome) {
     const auto it = hosts_.find(item.host);
+    SPDLOG_TRACE("discovery: {} port {} (job {}): {} ({}){}", item.host.str(), item.port, item.job,
+                 static_cast<int>(verdict.state), verdict.reason, it == hosts_.end() ? ", decided already" : "");
     if (it == hosts_.end()) return;  // decided already
     Host& h = it->second;
     if (verdict.state == State::Up) {

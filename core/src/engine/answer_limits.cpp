@@ -32,7 +32,7 @@ void AnswerLimits::limited(Limited kind, const Item& item, std::uint16_t source,
     SPDLOG_TRACE("{} port {} (job {}): a limited {} for a probe sent {:.6f}-{:.6f}", item.host.str(), item.port,
                  item.job, kind == Limited::Rst ? "RST" : "ICMP error", seconds(sent_from.time_since_epoch()),
                  seconds(sent_to.time_since_epoch()));
-    const bool witnessed = add_witness(h, kind, item);
+    add_witness(h, kind, item);
     if (h.answers_total++ == 0) h.first_answer = sent_to;
     if (sent_to - h.first_answer <= kBurstWindow) ++h.burst;
     if (late) {
@@ -41,10 +41,21 @@ void AnswerLimits::limited(Limited kind, const Item& item, std::uint16_t source,
         h.late_kinds |= bit(kind);
     }
     if (h.in_round) ++h.round_answers_total;
-    h.answers[h.head] = {sent_from, sent_to, source, kind};
+    keep(h, {sent_from, sent_to, source, kind});
+    h.last_answer_sent = std::max(h.last_answer_sent, sent_to);
+}
+
+void AnswerLimits::keep(Host& h, const Sent& s) {
+    h.answers[h.head] = s;
     h.head = static_cast<std::uint8_t>((h.head + 1) % h.answers.size());
     h.kept = static_cast<std::uint8_t>(std::min<std::size_t>(h.kept + 1, h.answers.size()));
-    h.last_answer_sent = std::max(h.last_answer_sent, sent_to);
+}
+
+void AnswerLimits::unseen(const IpAddress& host, std::uint8_t kinds, Clock::time_point from, Clock::time_point to) {
+    SPDLOG_TRACE("{}: an answer may have come unseen, for a probe sent {:.6f}-{:.6f}", host.str(), seconds(from.time_since_epoch()), seconds(to.time_since_epoch()));
+    Host& h = hosts_[host];
+    for (std::size_t k = 0; k < kLimitedKinds; ++k)
+        if (kinds & bit(static_cast<Limited>(k))) keep(h, {from, to, 0, static_cast<Limited>(k), false});
 }
 
 void AnswerLimits::answered(const IpAddress& host, Clock::time_point departed, Clock::time_point) {
@@ -121,7 +132,7 @@ bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t so
     const Clock::time_point earliest = sent + witness_gap(host), latest = earliest + kWitnessWindow;
     for (std::size_t i = 0; i < h.kept; ++i) {
         const Sent& a = h.answers[i];
-        if (a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
+        if (a.seen && a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
             SPDLOG_TRACE("{}: try sent {:.6f} witnessed by one sent {:.6f}-{:.6f}", host.str(),
                          seconds(sent.time_since_epoch()), seconds(a.from.time_since_epoch()),
                          seconds(a.to.time_since_epoch()));
@@ -133,12 +144,11 @@ bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t so
     return prior;
 }
 
-int AnswerLimits::needed(const LossControl& loss) const {
+int AnswerLimits::needed(int base, const LossControl& loss) const {
     // A covered try may still be wrong when its port's answer was lost, or when another
     // probe's answer spent the allowance and was lost on the way (the quiet spell was
     // not quiet): both need a loss, so as many covered tries as the loss of answers
     // requires, or as the share of covered tries whose port answered after all does.
-    const int base = loss.max_tries();
     if (covered_tries_ < 20) return base;
     return std::max(base, loss.tries_for(static_cast<double>(covered_misses_) / static_cast<double>(covered_tries_)));
 }
@@ -281,7 +291,14 @@ void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> an
         h.kinds = 0;
         return;
     }
-    schedule(host, h, now + h.gap);
+    // Plus a random part of the gap: rounds a whole number of a limiter's refill
+    // period apart (a router's 500 ms: 160 ms and a round, then 320 ms and a round) kept
+    // meeting the refill between a round's last port and its witness, which then drew
+    // the answer the port's probe would have had, and covered it falsely, every time.
+    const auto spread = std::max<Clock::duration>(h.gap, kMinGap) / 2;
+    const auto jitter = Clock::duration(static_cast<Clock::rep>(
+        static_cast<double>(spread.count()) * std::uniform_real_distribution<double>(0, 1)(rng_)));
+    schedule(host, h, now + h.gap + jitter);
 }
 
 // The round is over: its ports still in doubt go back, in the order they went, first

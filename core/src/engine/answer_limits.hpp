@@ -32,7 +32,8 @@
 // limited answer (a witness per kind), sent once the round has left and the path's
 // reordering time has passed. A round's size and the gap between rounds follow what
 // the last round drew, so rounds pace themselves to the host's allowance, whatever its
-// rate and burst. tests/sim runs this against every kernel's limiter.
+// rate and burst; a random part of the gap keeps them out of step with a limiter's
+// refill period. tests/sim runs this against every kernel's limiter.
 #pragma once
 
 #include <array>
@@ -41,6 +42,7 @@
 #include <functional>
 #include <optional>
 #include <queue>
+#include <random>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
@@ -70,6 +72,10 @@ public:
     // before (evidence of a limit). An ICMP error's port becomes a witness.
     void limited(Limited kind, const Item& item, std::uint16_t source, Clock::time_point sent_from,
                  Clock::time_point sent_to, bool late);
+    // A probe that may have drawn a limited answer of `kinds` the scanner cannot see (a
+    // connect() closed after the kernel sent its SYN again), between `from` and `to`:
+    // no quiet spell then; no witness either.
+    void unseen(const IpAddress& host, std::uint8_t kinds, Clock::time_point from, Clock::time_point to);
     // Whether the host has held back an answer of this kind (a late one came).
     bool shows_limit(Limited kind, const IpAddress& host) const;
     // Told when a host first shows a limit of a kind (for -v, and the scan simulation).
@@ -89,8 +95,9 @@ public:
     // A covered silent try's port later answered: the network lost it.
     void covered_miss() { ++covered_misses_; }
     void counted_covered() { ++covered_tries_; }
-    // Covered tries a port needs before its silence is believed: as loss requires.
-    int needed(const LossControl& loss) const;
+    // Covered tries a port needs before its silence is believed: `base`, the tries its
+    // host's loss requires, or more if the share of covered tries proven wrong does.
+    int needed(int base, const LossControl& loss) const;
 
     // The doubt queue. `kinds`: the limited answers its silence must be covered for;
     // `likely_silent`: it had a covered silent try already; `from_round`: its try was in
@@ -136,6 +143,7 @@ private:
         Clock::time_point from{}, to{};
         std::uint16_t source = 0;
         Limited kind = Limited::IcmpError;
+        bool seen = true;  // false: one that may have come, unseen (unseen())
     };
     struct Host {  // made at a host's first limited answer, or first port in doubt
         Clock::time_point latest_first_sent{};  // of the ports queued (for the prior)
@@ -173,6 +181,7 @@ private:
     void schedule(const IpAddress& addr, Host& h, Clock::time_point when);
     void take_round_items(Host& h, Round& out) const;
     static bool add_witness(Host& h, Limited kind, const Item& item);
+    static void keep(Host& h, const Sent& s);
     void pace(Host& h, Clock::time_point now) const;
     static void requeue(Host& h);
 
@@ -190,6 +199,7 @@ private:
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
     std::uint64_t covered_tries_ = 0, covered_misses_ = 0;
     Clock::duration reorder_{};  // the most any host's path reordered
+    std::minstd_rand rng_{0x5eed};  // rounds' jitter (round_result): the same for every run
     Shown shown_;
 };
 

@@ -4,12 +4,15 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <optional>
 
 #include <absl/container/flat_hash_map.h>
+#include <functional>
 
 #include "common/address.hpp"
 #include "common/clock.hpp"
@@ -140,10 +143,48 @@ private:
     absl::flat_hash_map<IpAddress, Srtt, IpAddressHash> hosts_;
 };
 
+// Each host's own loss, for the tries its ports get: a scan's hosts sit behind paths
+// of their own, and the scan's loss (LossControl) is an average that a lossy host's
+// few answers barely move. A host's estimate counts once one of its answers needed a
+// retransmission, and it is an upper one, as the scan's (its late answers and three
+// more, over its answers and three more): one late answer of four already says 0.57.
+// A host with no late answer has the scan's loss. `shown` is told of a host's first
+// late answer (the simulation's checker: what the engine could know).
+class HostLoss {
+public:
+    using Shown = std::function<void(const IpAddress&)>;
+    void on_shown(Shown f) { shown_ = std::move(f); }
+
+    void answered(const IpAddress& host, bool late) {
+        auto it = hosts_.find(host);
+        if (it == hosts_.end()) {
+            if (hosts_.size() >= kMaxHosts) return;
+            it = hosts_.emplace(host, Count{}).first;
+        }
+        Count& c = it->second;
+        if (late && c.late == 0 && shown_) shown_(host);
+        c.answers = static_cast<std::uint16_t>(std::min<int>(c.answers + 1, 0xffff));
+        c.late = static_cast<std::uint16_t>(std::min<int>(c.late + late, 0xffff));
+    }
+    std::optional<double> loss(const IpAddress& host) const {
+        const auto it = hosts_.find(host);
+        if (it == hosts_.end() || it->second.late == 0) return std::nullopt;
+        return (it->second.late + 3.0) / (it->second.answers + 3.0);
+    }
+
+private:
+    static constexpr std::size_t kMaxHosts = 1 << 18;  // hosts beyond have the scan's loss
+    struct Count {
+        std::uint16_t answers = 0, late = 0;
+    };
+    absl::flat_hash_map<IpAddress, Count, IpAddressHash> hosts_;
+    Shown shown_;
+};
+
 // Loss and congestion, from the answers. An answer to a first try is "fresh"; one
 // that needed a retransmission is "late" and means a probe or its answer was lost.
-//  - The late fraction estimates the loss rate; the tries allowed grow with it so that
-//    a port is missed with probability below 1e-5 (adaptive_retries).
+//  - The tries a port gets grow with the loss so that it is missed with probability
+//    below 1e-5 (adaptive_retries): see max_tries().
 //  - Every interval the send rate grows by a quarter, and halves instead when the late
 //    fraction jumps well above its running average (loss that comes with speed:
 //    congestion) or the capture drops packets. Steady random loss raises the average
@@ -151,21 +192,61 @@ private:
 //    second (or the rate asked for, if lower): so few answers cannot fill the capture
 //    buffer, so drops there come from other traffic (a flood), and slowing down would
 //    only stall the scan.
-// ICMP errors are not counted: rate limits hold them back, which is not loss.
+// Answers a limiter holds back (ICMP errors, a RST-limited host's RSTs) are not
+// counted: that is not loss (the scheduler leaves them out).
 class LossControl {
 public:
     LossControl(const Timing& t, Clock::time_point now) : timing_(t), rate_(t.rate), window_start_(now) {}
 
-    void answered(int tries) { ++(tries == 1 ? window_fresh_ : window_late_); }
-
-    // Tries for a probe to be missed with probability below 1e-5 at the loss measured,
-    // between the configured tries and the most allowed.
-    int max_tries() const { return tries_for(loss()); }
-    std::optional<double> loss() const {
-        const std::uint64_t n = total_fresh_ + total_late_;
-        if (n < 20) return std::nullopt;
-        return static_cast<double>(total_late_) / static_cast<double>(n);
+    // An answer that needed `tries`, seen at `now`. A fresh one counts toward the
+    // tries only after `settle` (the wait for a try's answer): the answers of the same
+    // probes' cohort that needed a retransmission come that much later, and counted at
+    // once, fresh answers made a scan's first estimates of loss too low (the first
+    // ports' silences concluded on them).
+    void answered(int tries, Clock::time_point now = {}, Clock::duration settle = {}) {
+        ++(tries == 1 ? window_fresh_ : window_late_);
+        if (tries == 1 && settle > Clock::duration::zero()) {
+            const Clock::time_point at = now + settle;
+            if (!settling_.empty() && at - settling_.back().first < kSettleSlot) ++settling_.back().second;
+            else settling_.emplace_back(at, 1);
+            return;
+        }
+        count(tries, 1);
     }
+    // The fresh answers whose wait is over (before max_tries() and loss()).
+    void settle(Clock::time_point now) {
+        while (!settling_.empty() && settling_.front().first <= now) {
+            count(1, settling_.front().second);
+            settling_.pop_front();
+        }
+    }
+
+    // Tries for a port to be missed with probability below 1e-5, between the
+    // configured tries and the most allowed. A port of an unknown host is missed with
+    // the chance E[p^T] over the hosts' losses p, which a few lossy hosts among many
+    // clean ones set, not the mean loss: so it is read from how many tries the answers
+    // needed. The share of answers that needed more than j tries estimates E[p^j]
+    // (each level as an upper bound: its count and three more, over the answers and
+    // three more); beyond the deepest level that five answers reached, each further
+    // try is taken to divide it by the largest ratio between successive levels, which
+    // for a mix of hosts is the lossiest hosts' loss. With no late answer, or too few,
+    // that is the share of late answers (as one bound); with fewer than 20 answers,
+    // that too if one was late, else the configured tries. `host_loss`: a host's own
+    // loss, if it has shown more.
+    int max_tries(std::optional<double> host_loss = std::nullopt) const {
+        if (cached_ == 0) cached_ = scan_tries();
+        return std::max(cached_, host_loss ? tries_for(*host_loss) : 0);
+    }
+    // The share of answers that needed a retransmission, as an upper bound (the late
+    // answers and three more, over the answers and three more: about 95 %), so that a
+    // scan's first few answers do not promise less loss than there is. nullopt until
+    // 20 answers have come or one was late.
+    std::optional<double> loss() const {
+        if (answers_ < 20 && by_try_[0] == answers_) return std::nullopt;
+        return level(1);
+    }
+    // None measured: no answer needed a retransmission so far, of many.
+    bool lossless() const { return answers_ >= 20 && by_try_[0] == answers_; }
     int tries_for(std::optional<double> p) const {
         const int base = timing_.retries + 1;
         if (!timing_.adaptive_retries || !p || *p <= 0) return base;
@@ -188,8 +269,6 @@ public:
         }
         const double floor = std::max(timing_.min_rate, std::min(timing_.rate, kFloor));
         rate_ = congested ? std::max(floor, rate_ * 0.5) : std::min(timing_.rate, rate_ * 1.25);
-        total_fresh_ += window_fresh_;
-        total_late_ += window_late_;
         window_fresh_ = window_late_ = 0;
         last_drops_ = capture_drops;
         window_start_ = now;
@@ -200,10 +279,47 @@ private:
     static constexpr auto kInterval = std::chrono::milliseconds(100);
     static constexpr double kJump = 0.25;  // this much more loss than usual: congestion
     static constexpr double kFloor = 100;  // probes a second
+    static constexpr int kLevels = 64;     // answers by try: the last counts all later ones
+    static constexpr auto kSettleSlot = std::chrono::milliseconds(5);
+    void count(int tries, std::uint64_t n) {
+        by_try_[static_cast<std::size_t>(std::clamp(tries, 1, kLevels)) - 1] += n;
+        answers_ += n;
+        cached_ = 0;
+    }
+    // Answers that needed more than `j` tries, as an upper bound of their share.
+    double level(int j) const {
+        std::uint64_t more = 0;
+        for (int k = j; k < kLevels; ++k) more += by_try_[static_cast<std::size_t>(k)];
+        return (static_cast<double>(more) + 3.0) / (static_cast<double>(answers_) + 3.0);
+    }
+    std::uint64_t reached(int j) const {
+        std::uint64_t more = 0;
+        for (int k = j; k < kLevels; ++k) more += by_try_[static_cast<std::size_t>(k)];
+        return more;
+    }
+    int scan_tries() const {
+        const int most = timing_.max_retries + 1;
+        if (answers_ < 20) return tries_for(loss());
+        int deepest = 0;  // the deepest level five answers reached
+        double ratio = 0;
+        for (int j = 1; j < most && reached(j) >= 5; ++j) {
+            deepest = j;
+            ratio = std::max(ratio, level(j) / (j == 1 ? 1.0 : level(j - 1)));
+        }
+        if (deepest == 0) return tries_for(level(1));
+        if (!timing_.adaptive_retries) return tries_for(std::nullopt);
+        int t = 1;
+        double miss = level(1);
+        for (; t < most && miss > 1e-5; ++t) miss = t < deepest ? level(t + 1) : miss * std::min(ratio, 0.9);
+        return std::clamp(t, timing_.retries + 1, most);
+    }
     const Timing& timing_;
     double rate_;
     double average_late_ = 0;
-    std::uint64_t window_fresh_ = 0, window_late_ = 0, total_fresh_ = 0, total_late_ = 0, last_drops_ = 0;
+    std::uint64_t window_fresh_ = 0, window_late_ = 0, last_drops_ = 0, answers_ = 0;
+    std::array<std::uint64_t, kLevels> by_try_{};
+    std::deque<std::pair<Clock::time_point, std::uint64_t>> settling_;  // fresh answers: when they count, how many
+    mutable int cached_ = 0;  // max_tries() of the answers so far; 0: to compute
     Clock::time_point window_start_;
 };
 

@@ -118,7 +118,9 @@ void Scheduler::run() {
             return d;
         });
         limiter_.set_rate(rate);
+        loss_.settle(now);
         expire(now);
+        release_deferred(now);
 
         std::size_t budget = limiter_.take(kBatch, now);
         // Retransmissions first, then rounds of ports in doubt, then new items.
@@ -150,6 +152,7 @@ void Scheduler::run() {
             --budget;
         }
         flush_all();
+        starved_ = starved;
         if (items_.finished() && !pending_ && flights_.empty() && resend_.empty() && witnesses_.empty()) break;
 
         // Answers already there (a connect() that finished at once) need no waiting;
@@ -275,12 +278,19 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
     }
     const Verdict v = job.technique->classify(reply);
     if (v.state == State::Undecided) return;
-    // ICMP query replies (echo, timestamp) are not counted either: Linux sends them
-    // through its global ICMP bucket (icmp_msgs_per_sec, 1000/s), so a sweep of many
-    // live hosts loses most of them to the target's limit, not to the network; counted,
-    // they raised the tries of every silent host and halved the rate (D1: 1.02 M
-    // probes in 22 s instead of 0.74 M in 9 s).
-    else if (reply.kind != Reply::Kind::Icmp) loss_.answered(f.tries);
+    // Loss is measured from the answers no limiter holds back: not ICMP errors, nor the
+    // RSTs of a host that holds them back (a late one is the limit, not loss), nor ICMP
+    // query replies (echo, timestamp): Linux sends them through its global ICMP bucket
+    // (icmp_msgs_per_sec, 1000/s), so a sweep of many live hosts loses most of them to
+    // the target's limit, not to the network; counted, they raised the tries of every
+    // silent host and halved the rate (D1: 1.02 M probes in 22 s instead of 0.74 M in 9 s).
+    const bool held_back = kind && (*kind == Limited::IcmpError || know_.limits.shows_limit(*kind, a.item.host));
+    // A connect() the kernel had to send again was a try lost too.
+    if (!held_back && reply.kind != Reply::Kind::Icmp) {
+        const int tries = f.tries + (resent_by_kernel ? 1 : 0);
+        loss_.answered(tries, now, know_.rtt.timeout(a.item.host));
+        know_.loss.answered(a.item.host, tries > 1);
+    }
     // Round trips from the kernel's time of the answer and the try's departure, to
     // the microsecond (when they are known; else from when the engine saw each).
     const auto rtt = std::max<Clock::duration>(std::chrono::microseconds(1), came - left);
@@ -339,39 +349,93 @@ void Scheduler::expire(Clock::time_point now) {
         // This try went unanswered.
         io_of_job_[d.item.job]->forget(d.item);
         const IpAddress host = d.item.host;
+        // A connect() open past the kernel's SYN retransmission: the answer to that SYN
+        // (a RST or an ICMP error) may come after the
+        // socket is gone, unseen, and still spend the host's allowance for other jobs.
+        if (jobs_[d.item.job].connect && now - *left >= kKernelSynRetry)
+            know_.limits.unseen(host, bit(Limited::IcmpError) | bit(Limited::Rst), *left + kKernelSynRetry, now);
         if (f.witness) {
             know_.limits.round_result(host, std::nullopt, true, now);
             flights_.erase(it);
             continue;
         }
         f.silent_before = true;
-        const std::uint8_t kinds = limits_for(jobs_[d.item.job], host);
+        const std::uint8_t kinds = kinds_for(d.item, f);
         if (kinds && covered(kinds, host, f)) {
             ++f.covered;
             know_.limits.counted_covered();
         }
         const bool round_try = f.in_round;
-        SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; covered {} (needed {}){}", jobs_[d.item.job].name(),
-                     host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()), f.covered,
-                     kinds ? know_.limits.needed(loss_) : 0, f.in_round ? ", in a round" : "");
+        SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; tries {} (scan loss {}); covered {} (needed {}){}",
+                     jobs_[d.item.job].name(), host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()),
+                     max_tries(host), loss_.loss().value_or(-1), f.covered,
+                     kinds ? know_.limits.needed(max_tries(host), loss_) : 0, f.in_round ? ", in a round" : "");
         f.in_round = false;
-        if (!kinds) {
-            if (f.tries < loss_.max_tries()) resend_.push_back(d.item);
-            else silence(it, now);
-        } else if (f.covered >= know_.limits.needed(loss_) || f.tries >= kMaxTries) {
-            if (f.covered < know_.limits.needed(loss_))
-                spdlog::warn("{} port {}: no limited answer could be drawn from it after {} tries; taken as silent",
-                             host.str(), d.item.port, f.tries);
-            silence(it, now);
-        } else if (!f.in_doubt && f.tries < loss_.max_tries()) {
-            resend_.push_back(d.item);
-        } else {
-            f.in_doubt = true;
-            know_.limits.enqueue(d.item, kinds, f.covered > 0, round_try, f.first_sent, now);
-        }
+        next_step(it, kinds, round_try, now);
         // After the port is back in its queue: the round's end places it.
         if (round_try) know_.limits.round_result(host, std::nullopt, false, now);
     }
+}
+
+// After a silent try: another try, a round, or silence; or, while the loss is not
+// measured yet (too few answers), a wait for it: how many tries silence needs depends
+// on it, and a port concluded on the template's tries before the loss shows would be
+// missed far more often than the 1 in 100,000 the tries are chosen for.
+void Scheduler::next_step(Flights::iterator it, std::uint8_t kinds, bool round_try, Clock::time_point now) {
+    Flight& f = it->second;
+    const Item item = it->first;
+    const auto conclude = [&] {
+        if (!loss_.loss() && !releasing_) deferred_.push_back(item);
+        else silence(it, now);
+    };
+    const int tries = max_tries(item.host);
+    if (!kinds) {
+        if (f.tries < tries) resend_.push_back(item);
+        else conclude();
+    } else if (f.covered >= know_.limits.needed(tries, loss_) || f.tries >= kMaxTries) {
+        if (f.covered < know_.limits.needed(tries, loss_))
+            spdlog::warn("{} port {}: no limited answer could be drawn from it after {} tries; taken as silent",
+                         item.host.str(), item.port, f.tries);
+        conclude();
+    } else if (!f.in_doubt && f.tries < tries) {
+        resend_.push_back(item);
+    } else {
+        f.in_doubt = true;
+        know_.limits.enqueue(item, kinds, f.covered > 0, round_try, f.first_sent, now);
+    }
+}
+
+// The ports that waited for the loss to be measured: on, now that it is, or now that
+// nothing else is left to measure it by (nothing in flight but them, and no item to
+// start: the scan's last ports, or discovery's that the port scan waits for).
+void Scheduler::release_deferred(Clock::time_point now) {
+    if (deferred_.empty()) return;
+    const bool idle = (items_.finished() || starved_) && !pending_ && due_.empty() && resend_.empty() &&
+                      witnesses_.empty() && know_.limits.next_round_time() == Clock::time_point::max();
+    if (!loss_.loss() && !idle) return;
+    std::vector<Item> items;
+    items.swap(deferred_);
+    releasing_ = true;
+    for (const Item& item : items) {
+        const auto it = flights_.find(item);
+        if (it == flights_.end()) continue;
+        next_step(it, kinds_for(item, it->second), false, now);
+    }
+    releasing_ = false;
+}
+
+// Tries for a port of `host` to be missed below 1e-5: the scan's loss, or the host's
+// if it has shown more.
+int Scheduler::max_tries(const IpAddress& host) const { return loss_.max_tries(know_.loss.loss(host)); }
+
+// The same for a port in flight. A kind added since its last try (the host has shown a
+// RST limit meanwhile) makes its covered tries count for nothing: they were covered
+// for the other kinds only.
+std::uint8_t Scheduler::kinds_for(const Item& item, Flight& f) const {
+    const std::uint8_t kinds = limits_for(jobs_[item.job], item.host);
+    if (kinds & ~f.kinds) f.covered = 0;
+    f.kinds = kinds;
+    return kinds;
 }
 
 // The limited answers whose silence must be covered for this job's probes to the host:
@@ -385,8 +449,7 @@ std::uint8_t Scheduler::limits_for(const Job& job, const IpAddress& host) const 
 }
 
 bool Scheduler::covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const {
-    const auto loss = loss_.loss();
-    const bool lossless = loss && *loss == 0;
+    const bool lossless = loss_.lossless();
     for (std::size_t k = 0; k < kLimitedKinds; ++k) {
         const auto kind = static_cast<Limited>(k);
         if ((kinds & bit(kind)) && !know_.limits.covered(kind, host, f.source, f.sent, f.first_sent, lossless))

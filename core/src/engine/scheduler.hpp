@@ -57,6 +57,7 @@ private:
 struct Knowledge {
     explicit Knowledge(const Timing& t) : rtt(t) {}
     RttEstimator rtt;
+    HostLoss loss;
     AnswerLimits limits;
 };
 
@@ -112,6 +113,7 @@ private:
         std::uint16_t source = 0;
         std::uint8_t tries = 0;    // sent so far
         std::uint8_t covered = 0;  // silent tries sent while a limited answer could come back
+        std::uint8_t kinds = 0;    // of limited answers `covered` counts for
         bool silent_before = false;  // a try went unanswered
         bool left = false;           // `sent` is when the try left, not when it was queued
         bool in_doubt = false;       // in its host's doubt queue, or in a round
@@ -134,6 +136,10 @@ private:
     void handle(const Answer& a, Clock::time_point now);
     void expire(Clock::time_point now);
     void silence(Flights::iterator it, Clock::time_point now);
+    void next_step(Flights::iterator it, std::uint8_t kinds, bool round_try, Clock::time_point now);
+    void release_deferred(Clock::time_point now);
+    int max_tries(const IpAddress& host) const;
+    std::uint8_t kinds_for(const Item& item, Flight& f) const;
     std::optional<Clock::time_point> departure(const Item& item, Flight& f) const;
     void look_at(const Item& item, const Flight& f, Clock::time_point when, bool app_wait = false);
     void finish(Flights::iterator it, const Verdict& v, const Outcome& o);
@@ -173,6 +179,10 @@ private:
         Clock::time_point committed;
     };
     std::vector<Witness> witnesses_;
+    // Ports whose silence waits for the loss to be measured (next_step).
+    std::vector<Item> deferred_;
+    bool releasing_ = false;  // release_deferred() at work: silence does not wait again
+    bool starved_ = false;    // the last loop found no item to start
     std::optional<Item> pending_;  // taken from `items_`, not yet sent (no descriptor free)
     std::vector<Answer> answers_buf_;
     std::vector<Verdict> silence_;  // per job

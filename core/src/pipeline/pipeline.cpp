@@ -112,6 +112,7 @@ void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
     // What the engine learns of each host lives as long as the chunk it is in.
     Knowledge knowledge(s_.timing);
     knowledge.limits.on_shown(s_.limits_shown);
+    knowledge.loss.on_shown(s_.loss_shown);
     const SipKey key = order_key(s_.seed, chunk_no);
     auto names = [&chunk](const IpAddress& a) { return chunk.has_names() ? chunk.name_of(a) : std::string(); };
     const PairOrder::Skip skip_port = [&](const Item& item) {

@@ -44,6 +44,7 @@ public:
         const TimeSource* clock = nullptr;
         Waiter wait;
         AnswerLimits::Shown limits_shown;  // told when a host first shows a limit
+        HostLoss::Shown loss_shown;        // told when a host's first answer needed a retransmission
     };
     Pipeline(Setup setup, ResultSink& out) : s_(std::move(setup)), out_(out) {}
 

@@ -172,11 +172,16 @@ bool late_path(const HostSpec* h, const Timing& t) {
     const auto rtt = 2 * (h->path.delay + h->path.jitter + h->path.reorder);
     return rtt >= std::min<Clock::duration>(t.timeout, t.max_timeout);
 }
-bool late_service(const HostSpec* h, std::uint16_t port, const Timing& t) {
+// A technique that waits for applications (UDP) waits the application wait; one that
+// does not (udp-ping, as nmap's -PU) a kernel's round trip and a little more (at least
+// 2 ms, RttEstimator): a service slower than that answers too late for it.
+bool late_service(const HostSpec* h, std::uint16_t port, const Timing& t, bool app_waits) {
     if (!h) return false;
     const auto it = h->service_delay.find(port);
+    if (it == h->service_delay.end()) return false;
+    if (!app_waits) return it->second >= std::chrono::milliseconds(2);
     const auto rtt = 2 * (h->path.delay + h->path.jitter + h->path.reorder);
-    return it != h->service_delay.end() && it->second + rtt >= t.app_wait;
+    return it->second + rtt >= t.app_wait;
 }
 
 // What became of a result's probes, from every source.
@@ -236,7 +241,7 @@ private:
             if (!reported) problem("{}: not reported up under -Pn", t.addr.str());
             return reported;
         }
-        bool expected = false, lost = true, held = true;
+        bool expected = false, lost = true, held = true, explained = true;
         std::string probes;
         for (const std::uint16_t j : run_.plan.host_jobs) {
             const Job& job = run_.plan.jobs[j];
@@ -251,11 +256,13 @@ private:
                 if (ideal.verdict.state != State::Up) continue;
                 expected = true;
                 lost = lost && all_lost(world_.ledger, ideal.keys);
+                // Its answer lost, or later than the application wait (a slow service).
+                explained = explained && (all_lost(world_.ledger, ideal.keys) || late_service(t.spec, p, run_.timing, job.info().answered_by_applications));
                 held = held && e.delivered == 0 && e.limited + e.lost_out + e.lost_back > 0;
             }
         }
         if (expected == reported) return reported;
-        if (expected && (lost || late_path(t.spec, run_.timing))) {
+        if (expected && (explained || late_path(t.spec, run_.timing))) {
             ++(lost ? out_.lost : out_.late);
             return false;
         }
@@ -287,10 +294,19 @@ private:
                 if (same(got, ideal.verdict, silence)) continue;
                 if (same(got, silence, silence)) {
                     if (all_lost(world_.ledger, ideal.keys)) {
-                        ++out_.lost;
+                        const Ledger::Entry e = entry(world_.ledger, ideal.keys);
+                        if (lost_within_reason(t, e, it->second.at)) continue;
+                        if (unseen_rst_limit(ideal, t, it->second.at)) {
+                            ++out_.unseen_limit;
+                            continue;
+                        }
+                        problem("{} {} port {}: every try lost, but too few tries for the path's loss ({} tries, "
+                                "{} lost on the way, {} answers, {} held back, {} lost back; path loss {:.2f}/{:.2f})",
+                                job.name(), t.addr.str(), p, e.probes + e.lost_out, e.lost_out, e.answers, e.limited,
+                                e.lost_back, t.spec ? t.spec->path.loss_out : 0, t.spec ? t.spec->path.loss_back : 0);
                         continue;
                     }
-                    if (late_path(t.spec, run_.timing) || late_service(t.spec, p, run_.timing)) {
+                    if (late_path(t.spec, run_.timing) || late_service(t.spec, p, run_.timing, job.info().answered_by_applications)) {
                         ++out_.late;
                         continue;
                     }
@@ -337,6 +353,27 @@ private:
         if (p <= 0) return false;
         const double needed = std::ceil(std::log(1e-5) / std::log(std::min(p, 0.9)));
         return run_.timing.max_retries + 1 < needed;
+    }
+
+    // Every try of a port (or its answer) lost: right if the engine made as many tries
+    // as --max-retries allowed (the user's cap), or as many as the path's loss calls for
+    // (a miss below 1e-5: then it is that rare event, and its chance is added to the
+    // expected count). Tries whose answer the host's limiter held back do not count:
+    // covering them is the limits' part (a try lost on the way there counts). Else it
+    // is excused only if the host had not shown the engine its loss when the port was
+    // concluded (none of its answers had needed a retransmission: the engine had the
+    // scan's loss to go by), and counted.
+    bool lost_within_reason(const SimTarget& t, const Ledger::Entry& e, Clock::time_point concluded) {
+        ++out_.lost;
+        const std::uint32_t tries = e.probes + e.lost_out;
+        if (!t.spec || static_cast<int>(tries) >= run_.timing.max_retries + 1) return true;
+        const double p = 1 - (1 - t.spec->path.loss_out) * (1 - t.spec->path.loss_back);
+        const double chance = std::pow(p, tries - std::min(e.limited, tries));
+        out_.lost_expected += chance;
+        if (chance <= 1e-5) return true;
+        if (world_.loss_shown(t.addr, concluded)) return false;
+        ++out_.loss_unshown;
+        return true;
     }
 
     const Scenario& sc_;
@@ -420,8 +457,9 @@ Checked run_and_check(const Scenario& sc, PluginRegistry& registry) {
         const auto shown = [&world](const IpAddress& host, Limited kind) {
             if (kind == Limited::Rst) world.rst_limit_shown(host);
         };
+        const auto loss_shown = [&world](const IpAddress& host) { world.show_loss(host); };
         Pipeline pipeline({run.plan, io_of_job, sources, routes, run.timing, Shard{}, seed_key(sc.seed), done, progress,
-                           nullptr, &world.clock, wait, shown},
+                           nullptr, &world.clock, wait, shown, loss_shown},
                           got);
         pipeline.run(targets);
     } catch (const std::exception& e) {

@@ -22,6 +22,8 @@ struct Checked {
     std::uint64_t results = 0;          // port results checked
     std::uint64_t hosts = 0;            // host statuses checked
     std::uint64_t lost = 0;             // results excused: every try or answer lost
+    double lost_expected = 0;           // of those not capped by --max-retries: how many loss explains
+    std::uint64_t loss_unshown = 0;     // of those: on hosts whose answers never showed the engine a loss
     std::uint64_t late = 0;             // results excused: answers later than the template waits
     std::uint64_t unseen_limit = 0;       // results and hosts excused: answers held back before the host showed a limit
     double simulated = 0;               // seconds of simulated time

@@ -86,8 +86,8 @@ int main(int argc, char** argv) {
 
     PluginRegistry registry({plugin_dir});
     const auto started = std::chrono::steady_clock::now();
-    std::uint64_t failed = 0, results = 0, hosts = 0, lost = 0, late = 0, unseen_limit = 0, probes = 0;
-    double simulated = 0;
+    std::uint64_t failed = 0, results = 0, hosts = 0, lost = 0, loss_unshown = 0, late = 0, unseen_limit = 0, probes = 0;
+    double simulated = 0, lost_expected = 0;
     for (const std::uint64_t seed : seeds) {
         const sim::Scenario sc = sim::draw_scenario(seed);
         if (verbose) fmt::print("{}\n", sc.describe());
@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
         lost += c.lost;
         late += c.late;
         unseen_limit += c.unseen_limit;
+        lost_expected += c.lost_expected;
+        loss_unshown += c.loss_unshown;
         probes += c.probes;
         simulated += c.simulated;
         if (verbose)
@@ -110,8 +112,8 @@ int main(int argc, char** argv) {
     }
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     fmt::print("{} scenario(s), {} failed: {} port results and {} host statuses checked, {} excused by loss "
-               "(every try or answer lost), {} by answers later than the template waits, {} by answers held back "
+               "(every try or answer lost; {:.2f} expected where retries were not capped; {} on hosts that showed no loss), {} by answers later than the template waits, {} by answers held back "
                "before the host showed a limit; {} probes, {:.0f} s simulated in {:.1f} s\n",
-               seeds.size(), failed, results, hosts, lost, late, unseen_limit, probes, simulated, took);
+               seeds.size(), failed, results, hosts, lost, lost_expected, loss_unshown, late, unseen_limit, probes, simulated, took);
     return failed ? 1 : 0;
 }

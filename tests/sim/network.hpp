@@ -273,6 +273,13 @@ public:
     // limit); time_point::max() if never.
     Clock::time_point first_late_rst(const IpAddress& host) const;
     void rst_limit_shown(const IpAddress& host);
+    // Whether the engine saw one of `host`'s answers need a retransmission (its only
+    // sign of the host's own loss).
+    bool loss_shown(const IpAddress& host, Clock::time_point by) const {
+        const auto it = loss_shown_.find(host);
+        return it != loss_shown_.end() && it->second <= by;
+    }
+    void show_loss(const IpAddress& host) { loss_shown_.try_emplace(host, clock.now()); }
     // SCANFW_SIM_TRACE set: every probe, answer and limiter decision on stderr.
     bool trace = false;
 
@@ -307,6 +314,7 @@ private:
     std::priority_queue<Event, std::vector<Event>, std::greater<>> events_q_;
     std::uint64_t seq_ = 0, events_ = 0;
     absl::flat_hash_map<IpAddress, Clock::time_point, IpAddressHash> first_late_rst_;
+    absl::flat_hash_map<IpAddress, Clock::time_point, IpAddressHash> loss_shown_;
     // The capture and sending threads' stalls, as [from, to) in time order, drawn as
     // time goes.
     struct Stalls {

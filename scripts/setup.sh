@@ -22,6 +22,7 @@ packages=(
   jq                                        # integration tests read JSON output
   clang-14 libclang-rt-14-dev llvm-14       # libFuzzer, sanitizers, llvm-symbolizer: scripts/fuzz.sh
   time                                      # /usr/bin/time -v: peak memory in tests and benchmarks
+  stress-ng                                 # a busy machine for the scanner (integration.limits.busy)
   libxml2-utils xsltproc ndiff              # output tests: xmllint (nmap.dtd), nmap.xsl, ndiff
   pandoc man-db                             # man pages made from README.md; man checks them
   dpkg-dev file lintian                     # Debian packages: dpkg-shlibdeps, checks of the .debs

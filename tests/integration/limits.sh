@@ -24,6 +24,7 @@
 #   pool-one                    a pool of one address behaves as no pool (Linux defaults)
 #   pool-many                   8 source addresses against Linux's per-peer limiter: right,
 #                               and faster than one source can be
+#   busy                        a SYN and a UDP scan while stress-ng loads both cores
 #
 # Exit: 0 pass, 1 a failure, 77 skipped (not root, no tools).
 set -euo pipefail
@@ -353,6 +354,28 @@ EOF
         if [ "$have_nmap" = 1 ]; then
             echo "info nmap: 5354 $(grep -o 'portid="5354"><state state="[^"]*"' "$work/slow.nmap.xml" | sed 's/.*state="//;s/"//'), 5355 $(grep -o 'portid="5355"><state state="[^"]*"' "$work/slow.nmap.xml" | sed 's/.*state="//;s/"//')"
         fi
+        ;;
+
+    busy)
+        # The scanner on a busy machine: stress-ng keeps both cores at full load (the
+        # target shares them: its answers come late too) while a SYN scan and a UDP scan
+        # against Linux's default limits run: every state must still be the truth.
+        command -v stress-ng >/dev/null || { echo "FAIL: stress-ng is not installed (scripts/setup.sh installs it)"; exit 1; }
+        prefix=$(netlab_prefix busy)
+        target "$prefix" linux
+        stress-ng --cpu 2 --cpu-load 100 --timeout 300 >/dev/null 2>&1 &
+        stress_pid=$!
+        netlab_on_exit "kill $stress_pid 2>/dev/null; wait $stress_pid 2>/dev/null || true"
+        sleep 1
+        declare -A BKIND=([22]=open [80]=open [8080]=drop [8081]=reject-admin [8082]=reset-reject)
+        # shellcheck disable=SC2317 # called by compare
+        busy_tcp() { netlab_expected syn "${BKIND[$1]:-closed}"; }
+        tports=1-300,8080-8082 uports=40-60,161,162
+        echo "== $case_name: SYN scan of $tports and UDP scan of $uports while stress-ng loads both cores"
+        scan "$prefix" busy-syn 120 -sS -p "$tports" "$NETLAB_TARGET_IP"
+        compare busy-syn syn "$tports" busy_tcp
+        scan "$prefix" busy-udp 120 --plugin udp -p "$uports" "$NETLAB_TARGET_IP"
+        compare busy-udp udp "$uports" udp_expect
         ;;
 
     pool-refuse)

@@ -19,6 +19,8 @@
 #               up get port lines, every output carries host status and reason (XML
 #               <status>, runstats, grepable Status:, -oJ), and ndiff against nmap's
 #               XML shows no host or port difference
+#   order       a -p- scan of the LAN and a /29 interrupted after 3 s: every host up is found and
+#               has port results by then (discovery never waits behind port probes)
 #   unpriv      as a user without privileges (uid 65534, no capabilities): scanfw
 #               falls back to connect() and discovers with connect() to 80 and 443,
 #               as nmap does unprivileged; the same up hosts and port states
@@ -361,7 +363,31 @@ unpriv)
     check "unpriv: scanfw as nobody scanned with connect() (scaninfo type connect)" \
         grep -q '<scaninfo type="connect"' "$work/u/ps.scanfw.xml"
     ;;
-*) echo "usage: $0 SCANFW range-{sn,PE,PP,PM,PS,PS22_443,PA,PU}|range6|lan4|lan6|ports|unpriv" >&2; exit 2 ;;
+order)
+    # A full port scan of the Ethernet segment and a routed /29 with host discovery,
+    # interrupted after 3 s: every host up must be found by then (discovery's probes go
+    # first; behind the scanner's own address, up at once, the other hosts' waited for
+    # its 65,535 ports), and each must have ports already (the port scan spreads over
+    # the hosts up), in an -oJ whose summary says interrupted.
+    range_up
+    netlab_lan "$prefix" 6 3=down 4=echo
+    targets=(198.18.1.0/26 198.19.1.0/29)
+    { netlab_up_hosts "$prefix" "${targets[@]}"; echo 198.18.1.1; } | sort -V >"$work/want"
+    base=$work/o.scanfw
+    echo "+ scanfw -sS -p- --rate 5000 -oJ $base.jsonl ${targets[*]}, SIGINT after 3 s"
+    rc=0
+    S timeout --preserve-status -s INT -k 10 3 "$bin" -q -sS -p- --rate 5000 -oJ "$base.jsonl" "${targets[@]}" \
+        >"$work/o.out" 2>"$work/o.err" || rc=$?
+    check "order: scanfw exits 130 after SIGINT (exit $rc)" test "$rc" = 130
+    jq -r 'select(.type == "host" and .status == "up") | .host' "$base.jsonl" | sort -V >"$work/o.up"
+    same "order: hosts up after 3 s = the truth" "$work/want" "$work/o.up"
+    jq -r 'select(.port) | .host' "$base.jsonl" | sort -V | uniq >"$work/o.ported"
+    same "order: every host up has port results after 3 s" "$work/want" "$work/o.ported"
+    check "order: the -oJ summary says interrupted" \
+        test "$(jq -rs '.[-1].interrupted' "$base.jsonl")" = true
+    jq -r 'select(.port) | .host' "$base.jsonl" | sort -V | uniq -c
+    ;;
+*) echo "usage: $0 SCANFW range-{sn,PE,PP,PM,PS,PS22_443,PA,PU}|range6|lan4|lan6|ports|unpriv|order" >&2; exit 2 ;;
 esac
 
 [ "$fail" = 0 ] && echo "== discovery $case: PASS" || echo "== discovery $case: FAIL"

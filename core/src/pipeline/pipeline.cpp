@@ -160,7 +160,10 @@ void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
         };
         Discovery discovery(jobs, discovery_order, counter, s_.routes, hooks);
         discovery_ptr = &discovery;
-        MergedItems items(up, discovery.items());
+        // Discovery's probes before port probes: behind a -p- scan of the first host
+        // up, the other hosts' discovery waited until its 65,535 ports were handed out
+        // (issue 25). The port scan spreads over up to 256 hosts up at once (UpHosts).
+        MergedItems items(discovery.items(), up);
         PortScan port_scan(jobs, counter, s_.routes, false, names);
         SplitSink sink(discovery, port_scan);
         Filtered filtered(items, skip_port);

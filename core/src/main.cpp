@@ -181,6 +181,10 @@ int scan(CliOptions opts) {
     } catch (const RuntimeError& e) {
         raw_error = e.what();
     }
+    // Output files that root alone may create (a root-owned folder under sudo) are
+    // made now, for the user the scan goes on as; not for a dry run, which writes nothing.
+    if (!opts.dry_run)
+        if (const auto who = identity_to_switch(opts.user)) create_output_files(files, who->uid, who->gid);
     drop_privileges(opts.user);
 
     PluginRegistry registry(PluginRegistry::search_path(opts.plugin_dirs));

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Issue 5's limits and privileges, on a real kernel:
 #   user      --user nobody: the scan runs as uid 65534 with no capabilities, and works
+#   sudo      SUDO_UID set, a root-owned folder: outputs written, owned by that user;
+#             a root-owned file refused with the reason; --user root and --user 0
 #   setcap    a non-root user runs a raw technique through file capabilities, and a
 #             plugin of that user's, loaded from a folder the user owns, never runs
 #             with those capabilities (issue 11: capsrecord records what it has)
@@ -54,6 +56,40 @@ user)
   check "no capabilities can come back" grep -q "^CapBnd:[[:space:]]*0000000000000000" <<<"$status"
   check "raw scan still works (22 open)" test "$(state_of "$work/out.jsonl" 22)" = open
   check "dropped port filtered" test "$(state_of "$work/out.jsonl" 8080)" = filtered
+  ;;
+sudo)
+  # As under sudo (SUDO_UID/SUDO_GID set, root's folder): scanfw goes on as that user
+  # once its sockets are open, yet writes its outputs where only root may create
+  # files, as nmap under sudo does; the files are the user's. --user root and
+  # --user 0 stay root (uid 0 while scanning, no capabilities).
+  out=$work/rootdir
+  mkdir -m 755 "$out"
+  rc=0
+  S env SUDO_UID=65534 SUDO_GID=65534 timeout 60 "$bin" --plugin syn -p 22,80 -oX "$out/out.xml" \
+    -oJ "$out/out.jsonl" 198.18.0.2 >/dev/null 2>"$work/err" || rc=$?
+  check "under sudo: scanfw exits 0 (exit $rc: $(tr '\n' ' ' <"$work/err"))" test "$rc" = 0
+  check "under sudo: 22 open in out.jsonl" test "$(state_of "$out/out.jsonl" 22)" = open
+  check "under sudo: out.xml written and complete" grep -q '</nmaprun>' "$out/out.xml"
+  check "under sudo: the files belong to the user sudo was run by" \
+    test "$(stat -c %u "$out/out.xml") $(stat -c %u "$out/out.jsonl")" = "65534 65534"
+  # A file that exists and is root's: the user cannot write it, and the error says why.
+  echo keep >"$out/root.xml"
+  rc=0
+  S env SUDO_UID=65534 SUDO_GID=65534 timeout 60 "$bin" --plugin syn -p 22 -oX "$out/root.xml" \
+    198.18.0.2 >/dev/null 2>"$work/err" || rc=$?
+  check "under sudo, root's file: exit 2, bad input (exit $rc)" test "$rc" = 2
+  check "under sudo, root's file: the error names the uid and --user root" \
+    grep -q "cannot write output file '$out/root.xml': Permission denied (scanfw writes as uid 65534.*--user root" "$work/err"
+  check "under sudo, root's file: left as it was" test "$(cat "$out/root.xml")" = keep
+  for u in root 0; do
+    S env SUDO_UID=65534 SUDO_GID=65534 timeout 60 "$bin" -vv --user "$u" --plugin syn -p 22 \
+      -oJ "$out/$u.jsonl" 198.18.0.2 >/dev/null 2>"$work/err.$u" || { echo "scanfw --user $u failed"; cat "$work/err.$u"; fail=1; }
+    check "--user $u: stays uid 0 without capabilities" grep -q "privileges dropped: uid 0 gid 0, no capabilities" "$work/err.$u"
+    check "--user $u: 22 open" test "$(state_of "$out/$u.jsonl" 22)" = open
+  done
+  rc=0
+  S "$bin" --user nosuchuser-xyz --plugin syn -p 22 198.18.0.2 >/dev/null 2>"$work/err" || rc=$?
+  check "--user nosuchuser-xyz: exit 2 and says so (exit $rc)" test "$rc" = 2 -a -n "$(grep "no such user" "$work/err")"
   ;;
 setcap)
   cp "$bin" "$work/scanfw"
@@ -137,7 +173,7 @@ PY
     check "peak RSS under 64 MiB (${rss_kb} kB)" test "$rss_kb" -lt 65536
   fi
   ;;
-*) echo "usage: $0 SCANFW_BINARY user|setcap|ulimit|exclude|inputlist" >&2; exit 2 ;;
+*) echo "usage: $0 SCANFW_BINARY user|sudo|setcap|ulimit|exclude|inputlist" >&2; exit 2 ;;
 esac
 
 [ "$fail" = 0 ] && echo "== $case: PASS" || echo "== $case: FAIL"

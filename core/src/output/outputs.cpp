@@ -3,6 +3,9 @@
 // grepable.cpp, normal.cpp.
 #include "output/outputs.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -198,7 +201,28 @@ std::string align_columns(const std::vector<std::vector<std::string>>& rows) {
 
 OutputFile::OutputFile(const std::string& path, bool append) : path_(path) {
     f_ = path == "-" ? stdout : std::fopen(path.c_str(), append ? "a" : "w");
-    if (!f_) throw InputError(fmt::format("cannot write output file '{}': {}", path, std::strerror(errno)));
+    if (f_) return;
+    const int err = errno;
+    // Denied after the switch to the user sudo was run by (or --user): say as whom.
+    const std::string as = (err == EACCES || err == EPERM) && getuid() != 0
+                               ? fmt::format(" (scanfw writes as uid {}, the user it runs as once its sockets are "
+                                             "open; write where that user may, or keep root with --user root)",
+                                             getuid())
+                               : "";
+    throw InputError(fmt::format("cannot write output file '{}': {}{}", path, std::strerror(err), as));
+}
+
+void create_output_files(const OutputFiles& files, uid_t uid, gid_t gid) {
+    const OutputPaths p = output_paths(files);
+    for (const auto* path : {&p.xml, &p.grepable, &p.normal, &p.json}) {
+        if (!*path || **path == "-") continue;
+        // New files only: an existing one keeps its owner, and the user's rights to it.
+        const int fd = ::open((*path)->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) continue;  // exists, or cannot be made: the writer says why, later
+        if (fchown(fd, uid, gid) != 0)
+            spdlog::debug("output file '{}': cannot give it to uid {}: {}", **path, uid, std::strerror(errno));
+        ::close(fd);
+    }
 }
 
 OutputFile::~OutputFile() {

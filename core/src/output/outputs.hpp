@@ -6,6 +6,8 @@
 // interrupt (ScanSummary::interrupted), so every file is complete and well formed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -211,6 +213,10 @@ bool same_file(const std::string& a, const std::string& b);
 Outputs make_outputs(const OutputFiles& files, const DisplayOptions& display);
 // make_outputs()'s refusals alone, for checking the command line before the scan starts.
 void check_output_files(const OutputFiles& files);
+// Creates the output files that do not exist yet, empty and owned by uid:gid: called
+// while still root, before the switch to the user sudo was run by (or --user), so
+// that the scan can write them where only root may create files, as nmap can.
+void create_output_files(const OutputFiles& files, uid_t uid, gid_t gid);
 
 // The formats (output/*.cpp).
 std::unique_ptr<Output> make_json_lines(const std::string& path, const DisplayOptions& d);

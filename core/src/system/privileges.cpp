@@ -19,17 +19,25 @@ namespace scanfw {
 
 namespace {
 
-struct Identity {
-    uid_t uid;
-    gid_t gid;
-    std::string name;
-};
+// A user by name, or by number as nmap's and sudo's "#1001" or plain "1001".
+const passwd* find_user(const std::string& user) {
+    if (const passwd* pw = getpwnam(user.c_str())) return pw;
+    const std::string digits = !user.empty() && user[0] == '#' ? user.substr(1) : user;
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 10)
+        return nullptr;
+    return getpwuid(static_cast<uid_t>(std::stoul(digits)));
+}
 
-std::optional<Identity> wanted_identity(const std::optional<std::string>& user) {
+void fail(const char* what) { throw RuntimeError(fmt::format("dropping privileges: {}: {}", what, std::strerror(errno))); }
+
+}  // namespace
+
+std::optional<Identity> identity_to_switch(const std::optional<std::string>& user) {
     if (user) {
-        errno = 0;
-        const passwd* pw = getpwnam(user->c_str());
+        const passwd* pw = find_user(*user);
         if (!pw) throw RuntimeError(fmt::format("--user {}: no such user", *user));
+        // Root, said so (or the user this process is already): nothing to switch.
+        if (pw->pw_uid == 0 || pw->pw_uid == geteuid()) return std::nullopt;
         return Identity{pw->pw_uid, pw->pw_gid, *user};
     }
     const char* sudo_uid = std::getenv("SUDO_UID");
@@ -42,13 +50,11 @@ std::optional<Identity> wanted_identity(const std::optional<std::string>& user) 
     return std::nullopt;
 }
 
-void fail(const char* what) { throw RuntimeError(fmt::format("dropping privileges: {}: {}", what, std::strerror(errno))); }
-
-}  // namespace
-
 void check_user(const std::string& user) {
-    if (!getpwnam(user.c_str())) throw InputError(fmt::format("--user {}: no such user on this system", user));
-    if (geteuid() != 0) throw InputError(fmt::format("--user {}: switching users needs root; run scanfw as root or drop --user", user));
+    const passwd* pw = find_user(user);
+    if (!pw) throw InputError(fmt::format("--user {}: no such user on this system (a name, or a number)", user));
+    if (geteuid() != 0 && pw->pw_uid != geteuid())
+        throw InputError(fmt::format("--user {}: switching users needs root; run scanfw as root or drop --user", user));
 }
 
 bool running_privileged() {
@@ -63,7 +69,7 @@ bool running_privileged() {
 }
 
 void drop_privileges(const std::optional<std::string>& user) {
-    const auto who = wanted_identity(user);
+    const auto who = identity_to_switch(user);
     if (who && geteuid() != 0) throw RuntimeError("--user needs root: this process cannot switch users");
     // The bounding set first: that needs CAP_SETPCAP, which goes with the rest below.
     if (geteuid() == 0)

@@ -27,6 +27,10 @@ constexpr auto kBehind = std::chrono::milliseconds(1);
 // covers nothing. Waiting a millisecond each time, every witness of twice-linux's rounds
 // went too late, and a dropped port among rate-limited ones stayed in doubt for good.
 constexpr auto kDepartureCheck = std::chrono::microseconds(50);
+// Ports whose silence may wait for the loss to be measured (next_step): beyond them, a
+// scan that draws next to no answer (a filtered range) concludes on the template's
+// tries, as it must, instead of keeping every port in memory to its end.
+constexpr std::size_t kMaxDeferred = std::size_t{1} << 16;
 // Probes per loop turn: one send batch.
 constexpr std::size_t kBatch = 128;
 // A port asked this often in rounds without its silence ever being covered is given up
@@ -385,7 +389,7 @@ void Scheduler::next_step(Flights::iterator it, std::uint8_t kinds, bool round_t
     Flight& f = it->second;
     const Item item = it->first;
     const auto conclude = [&] {
-        if (!loss_.loss() && !releasing_) deferred_.push_back(item);
+        if (!loss_.loss() && !releasing_ && deferred_.size() < kMaxDeferred) deferred_.push_back(item);
         else silence(it, now);
     };
     const int tries = max_tries(item.host);

@@ -66,6 +66,24 @@ dry "with syn;" 198.18.0.2
 dry "with syn, udp;" -sS -sU -p T:22,U:53 198.18.0.2
 dry "1000000 probes a second" -T insane 198.18.0.2
 dry "with connect;" -sT -T polite 198.18.0.2
+# nmap's combined scan types, -V and -d (issue 25).
+dry "with syn, udp;" -sSU -p T:22,U:53 198.18.0.2
+dry "with syn;" -sSV -p 22 198.18.0.2
+dry "service detection" -sSV -p 22 198.18.0.2
+dry "with udp;" -sUV -p U:53 198.18.0.2
+version_out=$(scanfw -V)
+if grep -q "^scanfw " <<<"$version_out"; then passed=$((passed + 1)); else echo "FAIL: -V is not --version"; failures=$((failures + 1)); fi
+debug_out=$(scanfw -d --dry-run -p 22 198.18.0.2 2>&1)
+if grep -q "debug:" <<<"$debug_out"; then passed=$((passed + 1))
+else echo "FAIL: -d gives no debug log"; failures=$((failures + 1)); fi
+# What nmap refuses, refused in words; what scanfw has not, said so (exit 2).
+expect 2 "-sn is host discovery alone: it scans no ports, so it takes no -p" -- -sn -p 22 198.18.0.2
+expect 2 "-sn is host discovery alone: it scans no ports" -- -sn -F 198.18.0.2
+expect 2 "there are no open ports for -sV to identify" -- -sn -sV 198.18.0.2
+expect 2 "-p names the ports, -F and --top-ports pick them by frequency" -- -p 22 -F 198.18.0.2
+for f in -O --traceroute -A -sC --script=default --osscan-guess -sY -sI; do
+  expect 2 "^scanfw: error: ${f%%=*}: scanfw has no .*; run nmap for it" -- "$f" 198.18.0.2
+done
 if [ "$(id -u)" -eq 0 ]; then
   out=$(unshare --net -- setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
     "$binary" --dry-run 198.18.0.2 2>&1)

@@ -23,15 +23,43 @@ constexpr std::pair<const char*, const char*> kPingTypes[] = {
     {"-PE", "icmp-echo"},    {"-PP", "icmp-timestamp"}, {"-PM", "icmp-netmask"}, {"-PS", "tcp-syn-ping"},
     {"-PA", "tcp-ack-ping"}, {"-PU", "udp-ping"},       {"-PR", "arp"}};
 
+// nmap's features scanfw does not have: refused with what to use instead (exit 2),
+// instead of CLI11's "not expected".
+constexpr std::pair<const char*, const char*> kMissing[] = {
+    {"-O", "OS detection"},         {"--osscan-limit", "OS detection"}, {"--osscan-guess", "OS detection"},
+    {"--traceroute", "traceroute"}, {"-A", "-A (OS detection, -sC and traceroute)"},
+    {"-sC", "the scripting engine"}, {"--script", "the scripting engine"}, {"--script-args", "the scripting engine"},
+    {"-sY", "SCTP scans"},           {"-sZ", "SCTP scans"},              {"-sI", "the idle scan"},
+    {"-b", "the FTP bounce scan"}};
+
+// nmap's combined scan types: -sSV, -sSU, -sUV are -sS -sV, -sS -sU, -sU -sV.
+bool expand_scan_types(const std::string& a, std::vector<std::string>& out) {
+    if (a.size() <= 3 || a.rfind("-s", 0) != 0 || a.find_first_not_of("STAWNFXUMOV", 2) != std::string::npos)
+        return false;
+    for (std::size_t i = 2; i < a.size(); ++i) out.push_back(std::string("-s") + a[i]);
+    return true;
+}
+
 }  // namespace
 
 std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& args) {
     static const std::pair<const char*, const char*> kRenames[] = {
         {"-oJ", "--output-json"},   {"-oX", "--output-xml"}, {"-oG", "--output-grepable"},
         {"-oN", "--output-normal"}, {"-oA", "--output-all"}, {"-iL", "--input-list"}};
+    std::vector<std::string> expanded;
+    for (const auto& a : args) {
+        for (const auto& [flag, what] : kMissing) {
+            const std::string f = flag;
+            if (a == f || (f.rfind("--", 0) == 0 && a.rfind(f + "=", 0) == 0))
+                throw InputError(fmt::format("{}: scanfw has no {}; run nmap for it, beside scanfw's port scan "
+                                             "(same target syntax and outputs)",
+                                             f, what));
+        }
+        if (!expand_scan_types(a, expanded)) expanded.push_back(a);
+    }
     std::vector<std::string> out;
     bool positional = false;  // after "--", everything is a target
-    for (const auto& a : args) {
+    for (const auto& a : expanded) {
         if (positional || a == "--") {
             positional = true;
             out.push_back(a);
@@ -54,6 +82,11 @@ std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& ar
         else if (a == "-Pn") out.emplace_back("--no-discovery");
         else if (a == "-F") out.emplace_back("--top-ports=100");
         else if (a == "-n") continue;  // scanfw never looks names up in reverse: nothing to turn off
+        else if (a == "-V") out.emplace_back("--version");
+        else if (a.size() >= 2 && a.find_first_not_of('d', 1) == std::string::npos && a[0] == '-') {
+            // -d, -dd: nmap's debugging, as scanfw's debug log (-vv) and trace (-vvv).
+            out.insert(out.end(), a.size() >= 3 ? 3 : 2, "-v");
+        }
         else {
             std::string renamed = a;
             for (const auto& [from, to] : kRenames) {
@@ -81,7 +114,12 @@ int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
 int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
     out.argv = argv;
     std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    args = normalize_nmap_style(args);
+    try {
+        args = normalize_nmap_style(args);
+    } catch (const InputError& e) {
+        spdlog::error("{}", e.what());
+        return 2;
+    }
 
     CLI::App app{"scanfw: a port scanner whose scan techniques are plugins", "scanfw"};
     app.set_version_flag("--version", version_text,

@@ -38,6 +38,15 @@ ScanConfig resolve_request(const CliOptions& opts) {
     if (cfg.ping_only.value_or(false) && !cfg.plugins.empty())
         throw InputError("-sn is host discovery alone: it does no port scan, so it takes no port technique (--plugin, -sS, "
                          "...); drop one or the other");
+    // What nmap refuses, in words.
+    if (cfg.ping_only.value_or(false) && (cfg.ports || cfg.top_ports))
+        throw InputError("-sn is host discovery alone: it scans no ports, so it takes no -p, -F or --top-ports; "
+                         "drop one or the other");
+    if (cfg.ping_only.value_or(false) && cfg.service.value_or(false))
+        throw InputError("-sn is host discovery alone: there are no open ports for -sV to identify; drop one or the "
+                         "other");
+    if (cfg.ports && cfg.top_ports)
+        throw InputError("-p names the ports, -F and --top-ports pick them by frequency: give one of them");
     if (cfg.rate && cfg.min_rate && *cfg.min_rate > *cfg.rate)
         throw InputError(fmt::format("--min-rate {} is above --rate {}: the scan cannot send at least {} and at most {} "
                                      "probes a second",

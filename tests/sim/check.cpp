@@ -184,6 +184,13 @@ bool late_service(const HostSpec* h, std::uint16_t port, const Timing& t, bool a
     return it->second + rtt >= t.app_wait;
 }
 
+// A port's service delay in seconds (0: none, or no host).
+double service_delay(const HostSpec* h, std::uint16_t port) {
+    if (!h) return 0;
+    const auto it = h->service_delay.find(port);
+    return it == h->service_delay.end() ? 0 : seconds(it->second);
+}
+
 // What became of a result's probes, from every source.
 Ledger::Entry entry(const Ledger& ledger, const std::vector<Ledger::Key>& keys) {
     Ledger::Entry sum;
@@ -322,7 +329,8 @@ private:
                 const Ledger::Entry e = entry(world_.ledger, ideal.keys);
                 const Clock::time_point shown = world_.first_late_rst(t.addr);
                 problem("{} {} port {} ({}): {}, is {}; probes {} lost {}, answers {} limited {} lost {} delivered {}; "
-                        "concluded at {:.3f} s, first late RST {:.3f} s; path {:.3f}+{:.3f}+{:.3f} ms, limiter {}",
+                        "concluded at {:.3f} s, first late RST {:.3f} s; path {:.3f}+{:.3f}+{:.3f} ms, limiter {}; "
+                        "service delay {:.3f} s",
                         job.name(), t.addr.str(), p,
                         t.spec ? to_string(job.info().protocol == Protocol::Udp ? t.spec->udp_port(p)
                                                                                  : t.spec->tcp_port(p))
@@ -332,7 +340,8 @@ private:
                         seconds(it->second.at - SimClock::epoch()),
                         shown == Clock::time_point::max() ? -1.0 : seconds(shown - SimClock::epoch()),
                         t.spec ? seconds(t.spec->path.delay) * 1e3 : 0, t.spec ? seconds(t.spec->path.jitter) * 1e3 : 0,
-                        t.spec ? seconds(t.spec->path.reorder) * 1e3 : 0, t.spec ? t.spec->limiter.describe() : "-");
+                        t.spec ? seconds(t.spec->path.reorder) * 1e3 : 0, t.spec ? t.spec->limiter.describe() : "-",
+                        service_delay(t.spec, p));
             }
         }
     }

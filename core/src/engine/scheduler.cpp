@@ -212,6 +212,7 @@ bool Scheduler::send_try(const Item& item, Flight& f, std::uint16_t source, Cloc
     if (f.tries == 0) f.first_sent = now;
     if (limits_for(jobs_[item.job], item.host)) know_.limits.probed(item.host, now);
     ++f.tries;
+    if (jobs_[item.job].app_answers && f.tries <= max_tries(item.host)) f.last_needed = now;
     f.sent = now;
     f.left = false;
     f.mark = mark;
@@ -540,10 +541,13 @@ Clock::time_point Scheduler::next_witness(Clock::time_point now) const {
 void Scheduler::silence(Flights::iterator it, Clock::time_point now) {
     Flight& f = it->second;
     const Job& job = jobs_[it->first.job];
-    // An application may still answer: silence is believed after its wait, counted
-    // from the first try, however fast the kernel's round trips are.
+    // An application may still answer: silence is believed after its wait, however
+    // fast the kernel's round trips are, counted from the last try the host's loss
+    // called for: the first may have been lost, and a service that answers within the
+    // wait answers one of those (counted from the first, a lost first try and a
+    // service slower than the gap to the second read an open port open|filtered).
     if (job.app_answers && f.final_at == Clock::time_point{}) {
-        const Clock::time_point until = f.first_sent + timing_.app_wait;
+        const Clock::time_point until = std::max(f.first_sent, f.last_needed) + timing_.app_wait;
         if (now < until || io_of_job_[it->first.job]->horizon() < until) {
             f.final_at = until;
             look_at(it->first, f, until, true);

@@ -109,6 +109,7 @@ private:
     struct Flight {
         Clock::time_point first_sent{}, sent{};
         Clock::time_point final_at{};  // set: waiting out the application wait, then silence
+        Clock::time_point last_needed{};  // the last try the host's loss called for (applications)
         SendMark mark;
         std::uint16_t source = 0;
         std::uint8_t tries = 0;    // sent so far

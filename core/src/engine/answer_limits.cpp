@@ -174,11 +174,15 @@ bool AnswerLimits::shows_limit(Limited kind, const IpAddress& host) const {
 }
 
 void AnswerLimits::schedule(const IpAddress& addr, Host& h, Clock::time_point when) {
-    // A host with no witness for a kind its ports need: its round waits for the prior.
+    // A host with no witness for a kind its ports need: its round waits for the prior,
+    // as long as quiet_before() reckons it (the send lag too: 2.1 s after the last
+    // round, every round to a host with a RST limit was 0.25 s short of a quiet spell,
+    // and its silent TCP ports went on in rounds until kMaxTries).
     std::uint8_t have = 0;
     for (const auto& [k, w] : h.witnesses) have |= bit(k);
     if ((h.kinds & ~have) != 0)
-        when = std::max({when, h.latest_first_sent + kPriorGap, h.last_answer_sent + kPriorGap, last_probe(addr) + kPriorGap});
+        when = std::max({when, h.latest_first_sent + kPriorGap, h.last_answer_sent + kPriorGap,
+                         last_probe(addr) + kPriorGap + kSendLag});
     h.next_round = when;
     due_.push({when, addr});
 }

@@ -185,7 +185,10 @@ void Scheduler::flush_all() {
 }
 
 bool Scheduler::start(const Item& item, Clock::time_point now) {
-    if (flights_.contains(item)) return true;  // the same target listed twice
+    // The same target listed twice: once is enough. A witness out for this very item (a
+    // port that drew a limited answer, as ipproto's ICMP does for any probe) is no try
+    // of its own: the item waits until it is back (taken as done, it had no result).
+    if (const auto f = flights_.find(item); f != flights_.end()) return !f->second.witness;
     const std::size_t n = sources_.count(item.host);
     auto [it, added] = flights_.try_emplace(item);
     if (n == 0) {

@@ -2,8 +2,9 @@
 # Runs every test that involves an ICMP limiter, loss or timing against real kernels
 # (integration.limits.*, integration.ratelimit, netlab.*) N times in a row, stopping a
 # test at its first failure; with --busy, while stress-ng keeps both cores busy.
-# Not part of every CI run: a pass takes about 15 minutes on 2 cores (BENCHMARKS.md,
-# "Repeated runs" gives the last results and times). Run as root after scripts/setup.sh.
+# Not part of every CI run: a pass takes about 10 minutes on 2 cores (the limits tests
+# alone took 6.5 minutes at -j2), so 20 passes take hours. Run as root after
+# scripts/setup.sh.
 #   scripts/repeat.sh 20            20 times each on a quiet machine
 #   scripts/repeat.sh 20 --busy     20 times each under stress-ng --cpu 2
 set -euo pipefail

@@ -40,15 +40,18 @@ void AnswerLimits::limited(Limited kind, const Item& item, std::uint16_t source,
         if (!(h.late_kinds & bit(kind)) && shown_) shown_(item.host, kind);
         h.late_kinds |= bit(kind);
     }
-    if (h.in_round) ++h.round_answers_total;
+    if (h.in_round()) ++h.doubt->round_answers_total;
     keep(h, {sent_from, sent_to, source, kind});
     h.last_answer_sent = std::max(h.last_answer_sent, sent_to);
 }
 
 void AnswerLimits::keep(Host& h, const Sent& s) {
+    if (h.answers.size() < Host::kKept) {
+        h.answers.push_back(s);
+        return;
+    }
     h.answers[h.head] = s;
-    h.head = static_cast<std::uint8_t>((h.head + 1) % h.answers.size());
-    h.kept = static_cast<std::uint8_t>(std::min<std::size_t>(h.kept + 1, h.answers.size()));
+    h.head = static_cast<std::uint8_t>((h.head + 1) % Host::kKept);
 }
 
 void AnswerLimits::unseen(const IpAddress& host, std::uint8_t kinds, Clock::time_point from, Clock::time_point to) {
@@ -111,9 +114,8 @@ bool AnswerLimits::prior_covered(const Host* hp, Limited kind, const IpAddress& 
     if (!hp) return true;  // no limited answer from this host so far
     const Host& h = *hp;
     const Clock::time_point from = sent - kPriorGap, to = sent + 2 * std::max(h.reorder, reorder_);
-    bool whole = h.kept < h.answers.size();  // every answer is kept
-    for (std::size_t i = 0; i < h.kept; ++i) {
-        const Sent& a = h.answers[i];
+    bool whole = h.answers.size() < Host::kKept;  // every answer is kept
+    for (const Sent& a : h.answers) {
         // An answer of this kind drawn within the gap, or by a probe sent with this one
         // (ahead of it, or overtaking it on the way), may have spent what the gap refilled.
         if (a.kind == kind && a.to >= from && a.from <= to) return false;
@@ -130,8 +132,7 @@ bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t so
     // RSTs are covered by quiet spells only (see the header).
     if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent, lossless);
     const Clock::time_point earliest = sent + witness_gap(host), latest = earliest + kWitnessWindow;
-    for (std::size_t i = 0; i < h.kept; ++i) {
-        const Sent& a = h.answers[i];
+    for (const Sent& a : h.answers) {
         if (a.seen && a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
             SPDLOG_TRACE("{}: try sent {:.6f} witnessed by one sent {:.6f}-{:.6f}", host.str(),
                          seconds(sent.time_since_epoch()), seconds(a.from.time_since_epoch()),
@@ -153,14 +154,14 @@ int AnswerLimits::needed(int base, const LossControl& loss) const {
     return std::max(base, loss.tries_for(static_cast<double>(covered_misses_) / static_cast<double>(covered_tries_)));
 }
 
-bool AnswerLimits::add_witness(Host& h, Limited kind, const Item& item) {
-    if (kind == Limited::Rst) return false;  // see covered()
-    for (const auto& [k, w] : h.witnesses)
-        if (k == kind && w == item) return true;
-    const auto of_kind = std::count_if(h.witnesses.begin(), h.witnesses.end(), [&](const auto& w) { return w.first == kind; });
-    if (of_kind >= 2 || h.witnesses.size() >= 4) return false;
-    h.witnesses.emplace_back(kind, item);
-    return true;
+void AnswerLimits::add_witness(Host& h, Limited kind, const Item& item) {
+    if (kind == Limited::Rst) return;  // see covered()
+    auto& witnesses = h.queue().witnesses;
+    for (const auto& [k, w] : witnesses)
+        if (k == kind && w == item) return;
+    const auto of_kind = std::count_if(witnesses.begin(), witnesses.end(), [&](const auto& w) { return w.first == kind; });
+    if (of_kind >= 2 || witnesses.size() >= 4) return;
+    witnesses.emplace_back(kind, item);
 }
 
 Clock::time_point AnswerLimits::last_probe(const IpAddress& host) const {
@@ -173,15 +174,16 @@ bool AnswerLimits::shows_limit(Limited kind, const IpAddress& host) const {
     return it != hosts_.end() && (it->second.late_kinds & bit(kind));
 }
 
-void AnswerLimits::schedule(const IpAddress& addr, Host& h, Clock::time_point when) {
+void AnswerLimits::schedule(const IpAddress& addr, Host& host, Clock::time_point when) {
     // A host with no witness for a kind its ports need: its round waits for the prior,
     // as long as quiet_before() reckons it (the send lag too: 2.1 s after the last
     // round, every round to a host with a RST limit was 0.25 s short of a quiet spell,
     // and its silent TCP ports went on in rounds until kMaxTries).
+    Doubt& h = *host.doubt;
     std::uint8_t have = 0;
     for (const auto& [k, w] : h.witnesses) have |= bit(k);
     if ((h.kinds & ~have) != 0)
-        when = std::max({when, h.latest_first_sent + kPriorGap, h.last_answer_sent + kPriorGap,
+        when = std::max({when, h.latest_first_sent + kPriorGap, host.last_answer_sent + kPriorGap,
                          last_probe(addr) + kPriorGap + kSendLag});
     h.next_round = when;
     due_.push({when, addr});
@@ -189,7 +191,8 @@ void AnswerLimits::schedule(const IpAddress& addr, Host& h, Clock::time_point wh
 
 void AnswerLimits::enqueue(const Item& item, std::uint8_t kinds, bool likely_silent, bool from_round,
                            Clock::time_point first_sent, Clock::time_point now) {
-    Host& h = hosts_[item.host];
+    Host& host = hosts_[item.host];
+    Doubt& h = host.queue();
     h.latest_first_sent = std::max(h.latest_first_sent, first_sent);
     h.kinds |= kinds;
     if (from_round && h.in_round) {
@@ -202,19 +205,21 @@ void AnswerLimits::enqueue(const Item& item, std::uint8_t kinds, bool likely_sil
         h.doubt_start = now;
     }
     const bool queued = h.likely_silent.size() + h.others.size() > 1;
-    if (!h.in_round && !queued) schedule(item.host, h, std::max(now, h.next_round));
+    if (!h.in_round && !queued) schedule(item.host, host, std::max(now, h.next_round));
 }
 
 bool AnswerLimits::in_doubt(const IpAddress& host) const {
     const auto it = hosts_.find(host);
-    return it != hosts_.end() && (it->second.in_round || !it->second.likely_silent.empty() || !it->second.others.empty());
+    if (it == hosts_.end() || !it->second.doubt) return false;
+    const Doubt& d = *it->second.doubt;
+    return d.in_round || !d.likely_silent.empty() || !d.others.empty();
 }
 
 Clock::time_point AnswerLimits::next_round_time() const {
     return due_.empty() ? Clock::time_point::max() : due_.top().first;
 }
 
-void AnswerLimits::take_round_items(Host& h, Round& out) const {
+void AnswerLimits::take_round_items(Doubt& h, Round& out) {
     // Likely-silent ports first: a witness after them that draws an answer covers them.
     // A host with no witness gets all its ports at once, in a quiet moment. With
     // witnesses, the round's size counts the ports likely to draw an answer (they spend
@@ -243,8 +248,8 @@ bool AnswerLimits::next_round(Clock::time_point now, Round& out) {
         const auto [when, addr] = due_.top();
         due_.pop();
         auto it = hosts_.find(addr);
-        if (it == hosts_.end()) continue;
-        Host& h = it->second;
+        if (it == hosts_.end() || !it->second.doubt) continue;
+        Doubt& h = *it->second.doubt;
         if (h.in_round || h.next_round != when || (h.likely_silent.empty() && h.others.empty())) continue;
         out.host = addr;
         out.items.clear();
@@ -278,8 +283,8 @@ bool AnswerLimits::next_round(Clock::time_point now, Round& out) {
 void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> answer, bool witness,
                                 Clock::time_point now) {
     auto it = hosts_.find(host);
-    if (it == hosts_.end() || !it->second.in_round) return;
-    Host& h = it->second;
+    if (it == hosts_.end() || !it->second.in_round()) return;
+    Doubt& h = *it->second.doubt;
     if (answer) {
         ++h.round_answers;
         ++h.round_by[static_cast<std::size_t>(*answer)];
@@ -289,7 +294,7 @@ void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> an
     if (h.outstanding > 0 && --h.outstanding > 0) return;
     h.in_round = false;
     requeue(h);
-    pace(h, now);
+    pace(h);
     if (h.likely_silent.empty() && h.others.empty()) {
         h.doubt_end = now;
         h.kinds = 0;
@@ -302,12 +307,12 @@ void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> an
     const auto spread = std::max<Clock::duration>(h.gap, kMinGap) / 2;
     const auto jitter = Clock::duration(static_cast<Clock::rep>(
         static_cast<double>(spread.count()) * std::uniform_real_distribution<double>(0, 1)(rng_)));
-    schedule(host, h, now + h.gap + jitter);
+    schedule(host, it->second, now + h.gap + jitter);
 }
 
 // The round is over: its ports still in doubt go back, in the order they went, first
 // when it drew nothing (so that the next answer allowed is the same port's), last else.
-void AnswerLimits::requeue(Host& h) {
+void AnswerLimits::requeue(Doubt& h) {
     const auto position = [&](const Item& item) {
         return std::find(h.round_order.begin(), h.round_order.end(), item) - h.round_order.begin();
     };
@@ -324,7 +329,7 @@ void AnswerLimits::requeue(Host& h) {
 }
 
 // The round is over: pace the next one to what this one drew.
-void AnswerLimits::pace(Host& h, Clock::time_point) const {
+void AnswerLimits::pace(Doubt& h) {
     if (h.round_answers == 0) {
         // Nothing came back: the allowance is spent. Wait longer (as many may go when it
         // has refilled: the round came too soon, not with too many).
@@ -343,8 +348,10 @@ void AnswerLimits::pace(Host& h, Clock::time_point) const {
 
 double AnswerLimits::round_rate(const IpAddress& host, Clock::time_point now) const {
     const auto it = hosts_.find(host);
-    if (it == hosts_.end() || it->second.rounds_start == Clock::time_point{} || now <= it->second.rounds_start) return 0;
-    return static_cast<double>(it->second.round_answers_total) / seconds(now - it->second.rounds_start);
+    if (it == hosts_.end() || !it->second.doubt) return 0;
+    const Doubt& d = *it->second.doubt;
+    if (d.rounds_start == Clock::time_point{} || now <= d.rounds_start) return 0;
+    return static_cast<double>(d.round_answers_total) / seconds(now - d.rounds_start);
 }
 
 std::vector<AnswerLimits::Estimate> AnswerLimits::limited_hosts() const {
@@ -358,9 +365,11 @@ std::vector<AnswerLimits::Estimate> AnswerLimits::limited_hosts() const {
         e.late = h.late;
         e.burst = h.burst;
         e.kinds = h.late_kinds;
-        if (h.rounds_start != Clock::time_point{} && h.doubt_end > h.rounds_start)
-            e.rate = static_cast<double>(h.round_answers_total) / seconds(h.doubt_end - h.rounds_start);
-        if (h.doubted && h.doubt_end > h.doubt_start) e.cost = seconds(h.doubt_end - h.doubt_start);
+        if (const Doubt* d = h.doubt.get()) {
+            if (d->rounds_start != Clock::time_point{} && d->doubt_end > d->rounds_start)
+                e.rate = static_cast<double>(d->round_answers_total) / seconds(d->doubt_end - d->rounds_start);
+            if (d->doubted && d->doubt_end > d->doubt_start) e.cost = seconds(d->doubt_end - d->doubt_start);
+        }
         out.push_back(e);
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.host < b.host; });

@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <random>
@@ -145,45 +146,62 @@ private:
         Limited kind = Limited::IcmpError;
         bool seen = true;  // false: one that may have come, unseen (unseen())
     };
-    struct Host {  // made at a host's first limited answer, or first port in doubt
+    // A host's doubt queue and rounds: made at its first port in doubt or first witness
+    // (a scan of a /16 that draws a RST from every host makes none).
+    struct Doubt {
         Clock::time_point latest_first_sent{};  // of the ports queued (for the prior)
-        std::array<Sent, 32> answers{};         // the last limited answers' probes
-        std::uint8_t kept = 0, head = 0;
-        Clock::time_point last_answer_sent{};
-        // Reordering: the latest departure among the probes answered so far, and the
-        // most an answer's probe left before it.
-        Clock::time_point latest_departed{};
-        Clock::duration reorder{};
         absl::InlinedVector<std::pair<Limited, Item>, 4> witnesses;
         std::deque<Item> likely_silent, others;
-        std::vector<Item> round_order;                        // the current round's ports, as sent
-        std::vector<std::pair<Item, bool>> returning;         // its ports in doubt still (likely silent?)
-        std::uint8_t kinds = 0;  // of the ports queued
+        std::vector<Item> round_order;                 // the current round's ports, as sent
+        std::vector<std::pair<Item, bool>> returning;  // its ports in doubt still (likely silent?)
+        std::uint8_t kinds = 0;                        // of the ports queued
         // The current round.
         bool in_round = false, witness_ok = false;
         std::uint16_t outstanding = 0, round_answers = 0;
-        std::array<std::uint16_t, kLimitedKinds> round_by{};       // this round's answers, by kind
+        std::array<std::uint16_t, kLimitedKinds> round_by{};         // this round's answers, by kind
         std::array<std::uint64_t, kLimitedKinds> rounds_total_by{};  // all rounds' answers, by kind
         std::uint16_t size = 4;
         std::uint32_t rounds = 0;
         Clock::duration gap{};
         Clock::time_point next_round{};
         // Statistics.
-        std::uint64_t answers_total = 0, late = 0, round_answers_total = 0;
-        std::uint8_t late_kinds = 0;
-        Clock::time_point first_answer{}, doubt_start{}, doubt_end{}, rounds_start{};
-        std::uint32_t burst = 0;
+        std::uint64_t round_answers_total = 0;
+        Clock::time_point doubt_start{}, doubt_end{}, rounds_start{};
         bool doubted = false;
+    };
+    // Made at a host's first limited answer, or first port in doubt: a hundred bytes or
+    // so, and the doubt queue only where a port is in doubt (65,536 hosts answering a
+    // RST each held 1.2 KiB apiece and 330 MiB in all, BENCHMARKS.md S2).
+    struct Host {
+        static constexpr std::size_t kKept = 32;
+        std::vector<Sent> answers;  // the last kKept limited answers' probes (a ring, from head)
+        std::uint8_t head = 0;
+        std::uint8_t late_kinds = 0;
+        Clock::time_point last_answer_sent{};
+        // Reordering: the latest departure among the probes answered so far, and the
+        // most an answer's probe left before it.
+        Clock::time_point latest_departed{};
+        Clock::duration reorder{};
+        // Statistics.
+        std::uint64_t answers_total = 0, late = 0;
+        Clock::time_point first_answer{};
+        std::uint32_t burst = 0;
+        std::unique_ptr<Doubt> doubt;
+        Doubt& queue() {
+            if (!doubt) doubt = std::make_unique<Doubt>();
+            return *doubt;
+        }
+        bool in_round() const { return doubt && doubt->in_round; }
     };
     bool prior_covered(const Host* h, Limited kind, const IpAddress& host, Clock::time_point sent,
                        Clock::time_point first_sent, bool lossless) const;
     Clock::time_point last_probe(const IpAddress& host) const;
-    void schedule(const IpAddress& addr, Host& h, Clock::time_point when);
-    void take_round_items(Host& h, Round& out) const;
-    static bool add_witness(Host& h, Limited kind, const Item& item);
+    void schedule(const IpAddress& addr, Host& host, Clock::time_point when);
+    static void take_round_items(Doubt& d, Round& out);
+    static void add_witness(Host& h, Limited kind, const Item& item);
     static void keep(Host& h, const Sent& s);
-    void pace(Host& h, Clock::time_point now) const;
-    static void requeue(Host& h);
+    static void pace(Doubt& d);
+    static void requeue(Doubt& d);
 
     absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;
     // The latest bursts of probes each host got (a burst: probes queued within 1 ms of

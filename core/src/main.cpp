@@ -93,7 +93,7 @@ struct DryRun {
     std::uint64_t hosts;
     Shard shard;
     std::string service;  // -sV's settings, or empty
-    double rate;
+    const Timing& timing;
     bool raw;
     const OutputFiles& files;
     const std::optional<std::string>& resume;
@@ -125,9 +125,14 @@ void print_dry_run(const DryRun& d) {
                d.shard.whole() ? "" : fmt::format(" (shard {}/{} of them)", d.shard.index, d.shard.count),
                techniques.empty() ? "no port technique" : fmt::format("{}", fmt::join(techniques, ", ")),
                d.info.discovery.empty() ? "none" : fmt::format("{}", fmt::join(d.info.discovery, ", ")), d.service,
-               d.rate, d.raw ? "raw sockets can be opened" : "no raw sockets (connect() only)");
+               d.timing.rate, d.raw ? "raw sockets can be opened" : "no raw sockets (connect() only)");
     fmt::print("targets: {}\n", d.info.targets_text);
     fmt::print("ports: {}\n", ports.empty() ? "none (host discovery only)" : fmt::format("{}", fmt::join(ports, "; ")));
+    const Timing& t = d.timing;
+    fmt::print("timing: a try waits {}ms until round trips are measured, then {}ms to {}ms; {} retries{}; {}\n",
+               t.timeout.count(), t.min_timeout.count(), t.max_timeout.count(), t.retries,
+               t.adaptive_retries ? fmt::format(" (up to {} under loss)", t.max_retries) : std::string(),
+               t.min_rate > 0 ? fmt::format("at least {} probes a second", t.min_rate) : "no floor under the rate");
     if (d.resume) {
         std::uint64_t results = 0;
         RecordReader::Callbacks cb;
@@ -241,7 +246,7 @@ int scan(CliOptions opts) {
                                                          prober->options().intensity, probe_db->probes().size(),
                                                          probe_db->source())
                                            : "";
-        print_dry_run({info, total_hosts, shard, service, timing.rate, raw != nullptr, files, opts.resume});
+        print_dry_run({info, total_hosts, shard, service, timing, raw != nullptr, files, opts.resume});
         return kExitOk;
     }
 

@@ -57,8 +57,11 @@ expect 0 "no route, skipped" -- --rate 1e5 --dry-run 198.18.0.2
 # nmap's habits: a shipped profile by name; no technique means syn with raw sockets,
 # connect without; scan-type shorthands combine; -T by name.
 dry() {  # dry WANT ARGS...: --dry-run's line on stdout contains WANT
-  local want=$1; shift
-  if scanfw --dry-run "$@" 2>/dev/null | grep -qF -- "$want"; then passed=$((passed + 1))
+  local want=$1 out; shift
+  # Read whole before grep: grep -q quits at the first match, and under pipefail
+  # scanfw's SIGPIPE on the lines after it failed the pipeline.
+  out=$(scanfw --dry-run "$@" 2>/dev/null)
+  if grep -qF -- "$want" <<<"$out"; then passed=$((passed + 1))
   else echo "FAIL: scanfw --dry-run $* does not say '$want': $(scanfw --dry-run "$@" 2>&1)"; failures=$((failures + 1)); fi
 }
 dry "with syn;" --profile quick-tcp 198.18.0.2
@@ -81,6 +84,30 @@ expect 2 "-sn is host discovery alone: it scans no ports, so it takes no -p" -- 
 expect 2 "-sn is host discovery alone: it scans no ports" -- -sn -F 198.18.0.2
 expect 2 "there are no open ports for -sV to identify" -- -sn -sV 198.18.0.2
 expect 2 "-p names the ports, -F and --top-ports pick them by frequency" -- -p 22 -F 198.18.0.2
+expect 2 "-F and --top-ports: -F is --top-ports 100; give one of them" -- --top-ports 10 -F 198.18.0.2
+expect 2 "^scanfw: error: --rate is given 2 times; give it once" -- --rate 5 --rate 6 198.18.0.2
+expect 2 "'198.18.0.2' is an IPv4 target, and -6 scans IPv6 targets only" -- -6 198.18.0.2
+expect 2 "'198.18.0.0/30' is an IPv4 target, and -6 scans" -- -6 198.18.0.0/30
+expect 2 "'198.18.0.1-3' is an IPv4 target, and -6 scans" -- -6 198.18.0.1-3
+expect 2 "'fd00::1' is an IPv6 target, and -4 scans IPv4 targets only" -- -4 fd00::1
+# nmap's timing flags feed the engine: --dry-run says what they set.
+dry "500 probes a second at most" --max-rate 500 198.18.0.2
+dry "timing: a try waits 1000ms until round trips are measured, then 10ms to 10000ms; 2 retries (up to 10 under loss)" 198.18.0.2
+dry "timing: a try waits 200ms until round trips are measured, then 50ms to 300ms;" --max-rtt-timeout 300ms --min-rtt-timeout 50ms --initial-rtt-timeout 200ms 198.18.0.2
+dry "then 10ms to 300ms" --max-rtt-timeout 300ms 198.18.0.2
+dry "timing: a try waits 2000ms until round trips are measured, then 2000ms to 10000ms" --min-rtt-timeout 2s 198.18.0.2
+expect 2 "--min-rtt-timeout 2000ms is above --max-rtt-timeout 1000ms" -- --min-rtt-timeout 2s --max-rtt-timeout 1s 198.18.0.2
+expect 2 "--initial-rtt-timeout 20000ms is outside the waits allowed, 10ms to 10000ms" -- --initial-rtt-timeout 20s 198.18.0.2
+expect 2 "--max-rtt-timeout: 'soon' is not a duration" -- --max-rtt-timeout soon 198.18.0.2
+cat > "$work/rtt.yaml" <<'YAML'
+max-rtt-timeout: 400ms
+initial-rtt-timeout: 300ms
+YAML
+dry "a try waits 300ms until round trips are measured, then 10ms to 400ms" --profile "$work/rtt.yaml" 198.18.0.2
+# A name that does not resolve is looked up and reported once, not once per reading.
+unresolved=$(scanfw --dry-run -p 1 nonexistent.invalid 198.18.0.2 2>&1 | grep -c 'Failed to resolve "nonexistent.invalid"')
+if [ "$unresolved" = 1 ]; then passed=$((passed + 1))
+else echo "FAIL: an unresolvable name is reported $unresolved times, not once"; failures=$((failures + 1)); fi
 for f in -O --traceroute -A -sC --script=default --osscan-guess -sY -sI; do
   expect 2 "^scanfw: error: ${f%%=*}: scanfw has no .*; run nmap for it" -- "$f" 198.18.0.2
 done

@@ -152,7 +152,7 @@ check "and the copy as it was" cmp -s "$work/copy.jsonl" "$work/saved.jsonl"
 cp "$work/r.jsonl" "$work/keep.jsonl"
 S "$bin" -sS -p 1-10 --seed 11 198.18.0.2 -oJ "$work/r.jsonl" --resume "$work/r.jsonl" >/dev/null 2>"$work/err"
 rc=$?
-check "other ports: exit 2 naming them ($rc: $(cat "$work/err"))" test "$rc" = 2 -a -n "$(grep 'another scan: techniques and ports' "$work/err")"
+check "other ports: exit 2 naming them ($rc: $(cat "$work/err"))" test "$rc" = 2 -a -n "$(grep "another scan: it ran syn on tcp ports $ports, this command runs syn on tcp ports 1-10 " "$work/err")"
 S "$bin" -sS -p "$ports" --seed 11 198.18.0.3 --resume "$work/r.jsonl" >/dev/null 2>"$work/err"
 rc=$?
 check "other targets: exit 2 naming them ($rc: $(cat "$work/err"))" test "$rc" = 2 -a -n "$(grep 'other targets' "$work/err")"

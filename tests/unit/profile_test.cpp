@@ -364,10 +364,10 @@ TEST_F(Profile, BadTargets) {
 
 TEST_F(Profile, UnknownKeys) {
     EXPECT_EQ(located_error_of("name: x\nplugins: syn\nports: 22\nrate: 10\nportz: 80\n"),
-              "5:1: unknown key 'portz' (known: name, description, plugins, discovery, ping-only, ports, top-ports, "
-              "targets, input-list, exclude, exclude-file, timing, timeout, retries, max-retries, rate, min-rate, "
-              "defeat-icmp-ratelimit, source-ip, service, version-intensity, service-db, seed, shard, reason, open, "
-              "outputs)");
+              "5:1: unknown key 'portz' (known: name, description, plugins, discovery, ping-only, disable-arp-ping, "
+              "ports, top-ports, targets, input-list, exclude, exclude-file, timing, timeout, min-rtt-timeout, "
+              "max-rtt-timeout, initial-rtt-timeout, retries, max-retries, rate, min-rate, defeat-icmp-ratelimit, "
+              "source-ip, service, version-intensity, service-db, seed, shard, reason, open, outputs)");
     EXPECT_EQ(located_error_of("outputs:\n  json: a\n  html: b\n"),
               "3:3: unknown key 'html' under 'outputs' (known: json, xml, grepable, normal, all)");
     EXPECT_THAT(error_of("Name: x\n"), HasSubstr("unknown key 'Name'"));

@@ -1,5 +1,8 @@
 #include "cli/cli.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -40,6 +43,16 @@ bool expand_scan_types(const std::string& a, std::vector<std::string>& out) {
     return true;
 }
 
+// CLI11's messages, in words where they are not: "--top-ports: At Most 1 required but
+// received 2" (an option given twice).
+std::string parse_error_text(const std::string& what) {
+    const auto at = what.find(": At Most 1 required but received ");
+    if (at != std::string::npos)
+        return fmt::format("{} is given {} times; give it once", what.substr(0, at),
+                           what.substr(at + std::string_view(": At Most 1 required but received ").size()));
+    return what;
+}
+
 }  // namespace
 
 std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& args) {
@@ -57,6 +70,13 @@ std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& ar
         }
         if (!expand_scan_types(a, expanded)) expanded.push_back(a);
     }
+    const auto given = [&](std::string_view flag) {
+        return std::any_of(expanded.begin(), expanded.end(), [&](const std::string& a) {
+            return a == flag || (a.rfind(flag, 0) == 0 && a.size() > flag.size() && a[flag.size()] == '=');
+        });
+    };
+    if (given("-F") && given("--top-ports"))
+        throw InputError("-F and --top-ports: -F is --top-ports 100; give one of them");
     std::vector<std::string> out;
     bool positional = false;  // after "--", everything is a target
     for (const auto& a : expanded) {
@@ -171,7 +191,7 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
     app.add_option("--profile", out.profile, "YAML scan profile, a file or a shipped one's name; flags override it")
         ->type_name("FILE|NAME");
     // Timing.
-    std::string timing, timeout, rate, min_rate;
+    std::string timing, timeout, rate, min_rate, min_rtt, max_rtt, initial_rtt;
     int retries = -1, max_retries = -1;
     app.add_option("-T", timing, "Timing template, as nmap's: 0-5 or paranoid .. insane (default 3, normal)")
         ->type_name("0-5|NAME");
@@ -179,11 +199,17 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
                    "Wait at most this long for an answer to each try: 500ms, 2s (default 1s; shorter once round trips "
                    "are measured)")
         ->type_name("TIME");
+    app.add_option("--max-rtt-timeout", max_rtt, "As nmap's: a try waits at most this long, however slow the round trips")
+        ->type_name("TIME");
+    app.add_option("--min-rtt-timeout", min_rtt, "As nmap's: a try waits at least this long, however fast the round trips")
+        ->type_name("TIME");
+    app.add_option("--initial-rtt-timeout", initial_rtt, "As nmap's: a try's wait until a round trip is measured")
+        ->type_name("TIME");
     app.add_option("--retries", retries, "Retransmissions of an unanswered probe: exactly N (default: 2, more under loss)")
         ->check(CLI::Range(0, 20).description(""))->type_name("N");
     app.add_option("--max-retries", max_retries, "At most N retransmissions, however lossy the network (default 10)")
         ->check(CLI::Range(0, 50).description(""))->type_name("N");
-    app.add_option("--rate", rate, "At most N probes per second (default 10000; -T4 100000, -T5 1000000)")
+    app.add_option("--rate,--max-rate", rate, "At most N probes per second (default 10000; -T4 100000, -T5 1000000)")
         ->type_name("N");
     app.add_option("--min-rate", min_rate, "At least N probes per second, whatever the loss")->type_name("N");
     bool defeat = false;
@@ -220,8 +246,8 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         ->type_name("LIST")->allow_extra_args(false);
     app.add_option("--excludefile", exclude_file, "Never scan the targets listed in FILE")->type_name("FILE");
     bool only4 = false, only6 = false;
-    app.add_flag("-4", only4, "Hostnames resolve to their IPv4 address (the default prefers it)");
-    app.add_flag("-6", only6, "Hostnames resolve to their IPv6 address");
+    app.add_flag("-4", only4, "IPv4 targets only; hostnames resolve to their IPv4 address (the default prefers it)");
+    app.add_flag("-6", only6, "IPv6 targets only; hostnames resolve to their IPv6 address");
     // Running.
     app.add_option("--resume", out.resume,
                    "Continue an interrupted scan from its -oJ FILE; alone, with the command line the file records")
@@ -267,7 +293,7 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        spdlog::error("{} (see scanfw --help)", e.what());
+        spdlog::error("{} (see scanfw --help)", parse_error_text(e.what()));
         return 2;
     }
 
@@ -325,6 +351,13 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         if (!timeout.empty()) {
             s.timeout = parse_duration(timeout);
             if (!s.timeout) return fail(fmt::format("--timeout: '{}' is not a duration (try 500ms or 2s)", timeout));
+        }
+        for (const auto& [flag, text, field] : {std::tuple{"--min-rtt-timeout", &min_rtt, &s.min_rtt_timeout},
+                                                {"--max-rtt-timeout", &max_rtt, &s.max_rtt_timeout},
+                                                {"--initial-rtt-timeout", &initial_rtt, &s.initial_rtt_timeout}}) {
+            if (text->empty()) continue;
+            *field = parse_duration(*text);
+            if (!*field) return fail(fmt::format("{}: '{}' is not a duration (try 500ms or 2s)", flag, *text));
         }
         if (retries >= 0) s.retries = retries;
         if (max_retries >= 0) s.max_retries = max_retries;

@@ -42,6 +42,9 @@ void ScanConfig::override_with(const ScanConfig& over) {
     take(exclude_file, over.exclude_file);
     take(timing, over.timing);
     take(timeout, over.timeout);
+    take(min_rtt_timeout, over.min_rtt_timeout);
+    take(max_rtt_timeout, over.max_rtt_timeout);
+    take(initial_rtt_timeout, over.initial_rtt_timeout);
     take(retries, over.retries);
     take(max_retries, over.max_retries);
     take(rate, over.rate);
@@ -150,8 +153,8 @@ std::pair<std::string, OptionSetting> parse_plugin_arg(std::string_view text) {
 namespace {
 
 constexpr const char* kKnownKeys =
-    "name, description, plugins, discovery, ping-only, ports, top-ports, targets, input-list, exclude, exclude-file, "
-    "timing, timeout, retries, max-retries, rate, min-rate, defeat-icmp-ratelimit, source-ip, service, "
+    "name, description, plugins, discovery, ping-only, disable-arp-ping, ports, top-ports, targets, input-list, "
+    "exclude, exclude-file, timing, timeout, min-rtt-timeout, max-rtt-timeout, initial-rtt-timeout, retries, max-retries, rate, min-rate, defeat-icmp-ratelimit, source-ip, service, "
     "version-intensity, service-db, seed, shard, reason, open, outputs";
 
 std::string_view trim(std::string_view s) {
@@ -199,6 +202,9 @@ public:
             else if (key == "exclude-file") cfg.exclude_file = text(v, key);
             else if (key == "timing") cfg.timing = timing(v);
             else if (key == "timeout") cfg.timeout = duration(v, key);
+            else if (key == "min-rtt-timeout") cfg.min_rtt_timeout = duration(v, key);
+            else if (key == "max-rtt-timeout") cfg.max_rtt_timeout = duration(v, key);
+            else if (key == "initial-rtt-timeout") cfg.initial_rtt_timeout = duration(v, key);
             else if (key == "retries") cfg.retries = static_cast<int>(number(v, key, 0, 20));
             else if (key == "max-retries") cfg.max_retries = static_cast<int>(number(v, key, 0, 50));
             else if (key == "rate") cfg.rate = rate(v, key);

@@ -50,6 +50,9 @@ struct ScanConfig {
     std::optional<std::string> exclude_file;
     std::optional<int> timing;              // -T0 .. -T5
     std::optional<std::chrono::milliseconds> timeout;
+    // nmap's --min-rtt-timeout, --max-rtt-timeout, --initial-rtt-timeout: the bounds of
+    // a try's wait once round trips are measured, and the wait before they are.
+    std::optional<std::chrono::milliseconds> min_rtt_timeout, max_rtt_timeout, initial_rtt_timeout;
     std::optional<int> retries;
     std::optional<int> max_retries;
     std::optional<double> rate;  // probes per second, ceiling

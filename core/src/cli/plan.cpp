@@ -90,6 +90,28 @@ Timing resolve_timing(const ScanConfig& cfg) {
         t.min_timeout = std::min(t.min_timeout, *cfg.timeout);
         t.app_wait = std::min(t.app_wait, *cfg.timeout);
     }
+    if (cfg.max_rtt_timeout) {
+        t.max_timeout = *cfg.max_rtt_timeout;
+        t.timeout = std::min(t.timeout, t.max_timeout);
+        t.min_timeout = std::min(t.min_timeout, t.max_timeout);
+        t.app_wait = std::min(t.app_wait, t.max_timeout);
+    }
+    if (cfg.min_rtt_timeout) {
+        if (cfg.max_rtt_timeout && *cfg.min_rtt_timeout > *cfg.max_rtt_timeout)
+            throw InputError(fmt::format("--min-rtt-timeout {}ms is above --max-rtt-timeout {}ms: a try cannot wait "
+                                         "at least the one and at most the other",
+                                         cfg.min_rtt_timeout->count(), cfg.max_rtt_timeout->count()));
+        t.min_timeout = *cfg.min_rtt_timeout;
+        t.max_timeout = std::max(t.max_timeout, t.min_timeout);
+        t.timeout = std::max(t.timeout, t.min_timeout);
+    }
+    if (cfg.initial_rtt_timeout) {
+        if (*cfg.initial_rtt_timeout < t.min_timeout || *cfg.initial_rtt_timeout > t.max_timeout)
+            throw InputError(fmt::format("--initial-rtt-timeout {}ms is outside the waits allowed, {}ms to {}ms "
+                                         "(--min-rtt-timeout, --max-rtt-timeout, --timeout and -T set them)",
+                                         cfg.initial_rtt_timeout->count(), t.min_timeout.count(), t.max_timeout.count()));
+        t.timeout = *cfg.initial_rtt_timeout;
+    }
     if (cfg.retries) {  // exactly this many
         t.retries = *cfg.retries;
         t.adaptive_retries = false;

@@ -7,6 +7,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -409,15 +410,17 @@ std::unique_ptr<Output> make_json_lines(const std::string& path, const DisplayOp
 }
 
 void check_resumable(const std::string& file, const ScanInfo& was, const ScanInfo& now) {
+    // "syn on tcp ports 1-65535 and udp on udp ports 53"
     auto describe = [](const ScanInfo& i) {
-        std::string out;
+        std::vector<std::string> parts;
         for (const auto& t : i.techniques)
-            out += fmt::format("{} {} {}; ", t.name, protocol_name(t.protocol), port_ranges(t.ports));
-        return out;
+            parts.push_back(fmt::format("{} on {} ports {}", t.name, protocol_name(t.protocol), port_ranges(t.ports)));
+        return parts.empty() ? std::string("no port scan") : fmt::format("{}", fmt::join(parts, " and "));
     };
     if (describe(was) != describe(now))
-        throw InputError(fmt::format("--resume {}: the record is of another scan: techniques and ports {}, this one {}",
-                                     file, describe(was), describe(now)));
+        throw InputError(fmt::format("--resume {}: the record is of another scan: it ran {}, this command runs {} "
+                                     "(resume with the recorded command: --resume {} alone)",
+                                     file, describe(was), describe(now), file));
     if (was.targets_digest != now.targets_digest || was.targets != now.targets)
         throw InputError(fmt::format("--resume {}: the record is of other targets ({} addresses: {}) than this scan "
                                      "({} addresses: {})",

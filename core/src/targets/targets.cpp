@@ -8,7 +8,11 @@
 #include <bitset>
 #include <charconv>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
 #include <optional>
+#include <variant>
 #include <stdexcept>
 #include <string>
 
@@ -96,9 +100,30 @@ std::vector<std::uint8_t> parse_octet(std::string_view octet, std::string_view s
     return out;
 }
 
+IpAddress lookup(std::string_view host, std::optional<Family> only);
+
 // The first IPv4 address of `host`, else its first IPv6 address; or only the
-// family asked for (-4, -6).
+// family asked for (-4, -6). Each name is looked up once a run, whatever asks again
+// (counting, planning, --dry-run and the scan each read the targets): a name that
+// does not resolve took five seconds a time.
 IpAddress resolve(std::string_view host, std::optional<Family> only) {
+    static std::mutex mutex;
+    static std::map<std::pair<std::string, int>, std::variant<IpAddress, std::string>> known;
+    const std::pair<std::string, int> key{std::string(host), only ? static_cast<int>(*only) : -1};
+    std::lock_guard lock(mutex);
+    auto it = known.find(key);
+    if (it == known.end()) {
+        try {
+            it = known.emplace(key, lookup(host, only)).first;
+        } catch (const InputError& e) {
+            it = known.emplace(key, std::string(e.what())).first;
+        }
+    }
+    if (const auto* error = std::get_if<std::string>(&it->second)) throw InputError(*error);
+    return std::get<IpAddress>(it->second);
+}
+
+IpAddress lookup(std::string_view host, std::optional<Family> only) {
     const std::string name(host);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -145,6 +170,23 @@ IpAddress address_of(std::string_view text, std::string_view spec, std::optional
         throw InputError(fmt::format("host name '{}' in '{}' not resolved: name resolution is off", text, spec));
     }
     return resolve(text, only);
+}
+
+// -4 and -6 choose the family of the whole scan, as in nmap: an address of the other
+// family is refused (a name resolves to the family asked for).
+void check_family(const IpAddress& a, std::string_view spec, std::optional<Family> only) {
+    if (!only || a.family == *only) return;
+    const bool six = *only == Family::V6;
+    throw InputError(fmt::format("'{}' is an {} target, and {} scans {} targets only (drop {} to scan it)", spec,
+                                 six ? "IPv4" : "IPv6", six ? "-6" : "-4", six ? "IPv6" : "IPv4", six ? "-6" : "-4"));
+}
+
+// A name that does not resolve is said once a run, however often the targets are read.
+void warn_unresolved(std::string_view spec, const InputError& e) {
+    static std::mutex mutex;
+    static std::set<std::string, std::less<>> said;
+    std::lock_guard lock(mutex);
+    if (said.insert(std::string(spec)).second) spdlog::warn("Failed to resolve \"{}\": {}", spec, e.what());
 }
 
 }  // namespace
@@ -202,6 +244,7 @@ void TargetSet::add(std::string_view raw) {
         const auto prefix = parse_uint(prefix_text, 128);
         if (!prefix) throw InputError(fmt::format("bad prefix length '/{}' in '{}'", prefix_text, spec));
         IpAddress base = address_of(spec.substr(0, slash), spec, name_family_, resolve_);  // after checking the prefix: may resolve
+        check_family(base, spec, name_family_);
         const unsigned bits = base.family == Family::V4 ? 32 : 128;
         if (*prefix > bits) {
             throw InputError(fmt::format("bad prefix length '/{}' in '{}': IPv4 prefixes are /0 to /32", *prefix, spec));
@@ -228,6 +271,7 @@ void TargetSet::add(std::string_view raw) {
         if (parts.size() != 4) {
             throw InputError(fmt::format("bad IPv4 address or range '{}': expected 4 dot-separated octets", spec));
         }
+        check_family(IpAddress{}, spec, name_family_);  // an IPv4 range
         Block b;
         b.kind = Block::Kind::Octets;
         for (std::size_t k = 0; k < 4; ++k) {
@@ -246,6 +290,7 @@ void TargetSet::add(std::string_view raw) {
     if (const auto percent = spec.find('%'); percent != std::string_view::npos && spec.find(':') != std::string_view::npos) {
         const auto a = IpAddress::parse(spec.substr(0, percent));
         if (!a || a->family != Family::V6) throw InputError(fmt::format("bad IPv6 address '{}' in '{}'", spec.substr(0, percent), spec));
+        check_family(*a, spec, name_family_);
         zones::set(*a, spec.substr(percent + 1));
         Block b;
         b.base = *a;
@@ -259,12 +304,13 @@ void TargetSet::add(std::string_view raw) {
         try {
             b.base = address_of(spec, spec, name_family_, resolve_);
         } catch (const InputError& e) {
-            spdlog::warn("Failed to resolve \"{}\": {}", spec, e.what());
+            warn_unresolved(spec, e);
             return;
         }
     } else {
         b.base = address_of(spec, spec, name_family_, resolve_);
     }
+    check_family(b.base, spec, name_family_);
     if (!literal) names_.emplace_back(b.base, std::string(spec));
     push(b);
 }

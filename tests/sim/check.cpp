@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "cli/cli.hpp"
 #include "cli/plan.hpp"
@@ -414,6 +415,7 @@ std::vector<SimTarget> targets_of(const Scenario& sc, TargetSource& source) {
 Checked run_and_check(const Scenario& sc, PluginRegistry& registry) {
     Checked out;
     World world(sc.hosts, sc.machine, sc.seed);
+    world.trace = spdlog::get_level() == spdlog::level::trace;  // -vv: every probe's fate too
 
     std::vector<std::string> argv{"scanfw"};
     argv.insert(argv.end(), sc.args.begin(), sc.args.end());

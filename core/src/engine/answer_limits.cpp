@@ -17,10 +17,8 @@ constexpr std::size_t kSilentPerRound = 32;  // likely-silent ports a round take
 // refill in between.
 constexpr auto kMinWitnessGap = microseconds(20);
 constexpr auto kWitnessWindow = microseconds(500);
-// Probes queued within this of each other are one burst; a probe may wait this long in
-// the send queue (so a quiet spell is reckoned this much longer).
+// Probes queued within this of each other are one burst.
 constexpr auto kBurstGap = std::chrono::milliseconds(1);
-constexpr auto kSendLag = std::chrono::milliseconds(250);
 }  // namespace
 
 void AnswerLimits::limited(Limited kind, const Item& item, std::uint16_t source, Clock::time_point sent_from,
@@ -81,14 +79,15 @@ Clock::duration AnswerLimits::witness_gap(const IpAddress& host) const {
     return kMinWitnessGap + 2 * std::max(own, reorder_);
 }
 
-void AnswerLimits::probed(const IpAddress& host, Clock::time_point at) {
+bool AnswerLimits::probed(const IpAddress& host, Clock::time_point at) {
     Bursts& b = bursts_[host];
     if (b.back().to != Clock::time_point{} && at <= b.back().to + kBurstGap) {
         b.back().to = std::max(b.back().to, at);
-        return;
+        return false;
     }
     std::rotate(b.begin(), b.begin() + 1, b.end());
     b.back() = {at, at};
+    return true;
 }
 
 // Whether the host got no probe in the quiet spell before `sent`, but for the burst
@@ -107,10 +106,10 @@ bool AnswerLimits::quiet_before(const IpAddress& host, Clock::time_point sent) c
 }
 
 bool AnswerLimits::prior_covered(const Host* hp, Limited kind, const IpAddress& host, Clock::time_point sent,
-                                 Clock::time_point first_sent, bool lossless) const {
+                                 Clock::time_point first_sent, bool lossless, bool burst_first) const {
     // However spent the limiter was when the port was first probed (another scan just
     // before), it has refilled a gap later, if nothing spent it since.
-    if (sent < first_sent + kPriorGap || (!lossless && !quiet_before(host, sent))) return false;
+    if (sent < first_sent + kPriorGap || (!lossless && (!burst_first || !quiet_before(host, sent)))) return false;
     if (!hp) return true;  // no limited answer from this host so far
     const Host& h = *hp;
     const Clock::time_point from = sent - kPriorGap, to = sent + 2 * std::max(h.reorder, reorder_);
@@ -125,12 +124,12 @@ bool AnswerLimits::prior_covered(const Host* hp, Limited kind, const IpAddress& 
 }
 
 bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
-                           Clock::time_point first_sent, bool lossless) const {
+                           Clock::time_point first_sent, bool lossless, bool burst_first) const {
     const auto it = hosts_.find(host);
-    if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent, lossless);
+    if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent, lossless, burst_first);
     const Host& h = it->second;
     // RSTs are covered by quiet spells only (see the header).
-    if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent, lossless);
+    if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent, lossless, burst_first);
     const Clock::time_point earliest = sent + witness_gap(host), latest = earliest + kWitnessWindow;
     for (const Sent& a : h.answers) {
         if (a.seen && a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
@@ -140,7 +139,7 @@ bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t so
             return true;
         }
     }
-    const bool prior = prior_covered(&h, kind, host, sent, first_sent, lossless);
+    const bool prior = prior_covered(&h, kind, host, sent, first_sent, lossless, burst_first);
     if (prior) SPDLOG_TRACE("{}: try sent {:.6f} covered by a quiet spell", host.str(), seconds(sent.time_since_epoch()));
     return prior;
 }

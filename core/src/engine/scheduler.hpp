@@ -120,6 +120,7 @@ private:
         bool in_doubt = false;       // in its host's doubt queue, or in a round
         bool in_round = false;       // its last try was part of a round
         bool witness = false;        // a round's witness: not reported
+        bool burst_first = false;    // its try opened a burst of probes to its host (AnswerLimits::probed)
     };
     struct Due {
         Clock::time_point when;
@@ -149,6 +150,7 @@ private:
     Clock::time_point next_witness(Clock::time_point now) const;
     std::uint8_t limits_for(const Job& job, const IpAddress& host) const;
     bool covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const;
+    void notice_drops(Clock::time_point now);
     void flush_all();
     void drain_after_stop();
     void report_progress(Clock::time_point now);
@@ -188,6 +190,10 @@ private:
     std::vector<Answer> answers_buf_;
     std::vector<Verdict> silence_;  // per job
     std::uint64_t answers_ = 0;
+    // The capture's drops (answers the kernel's ring could not hold): the count last
+    // read, when, and the latest read that found it grown.
+    std::uint64_t drops_ = 0;
+    Clock::time_point drops_read_{}, drops_grew_{};
 };
 
 }  // namespace scanfw

@@ -94,11 +94,12 @@ public:
     // Whether a silent try, sent at `sent` (the item's first at `first_sent`), went while
     // the host's limiter had room for an answer of `kind`.
     // `lossless`: no answer has been lost so far (measured): then a quiet spell is one
-    // without an answer seen, else one without a probe that could have drawn one, and
-    // it covers only the try that opened its burst (`burst_first`): the quiet refilled
-    // the allowance by one answer at least, and a probe ahead of the try in its burst
-    // may have drawn it and lost it (seed 47661: a round of 30 ports to a router's
-    // 1-token bucket, the one answer lost on the way back, 29 ports read covered).
+    // without an answer seen, else one without a probe that could have drawn one. It
+    // covers only the try that opened its burst (`burst_first`): the quiet refilled the
+    // allowance by one answer at least, and a probe ahead of the try in its burst may
+    // have drawn it and lost it (seed 47661: a round of 30 ports to a router's 1-token
+    // bucket, the one answer lost on the way back, 29 ports read covered), or drawn it
+    // late, after the try's silence was judged (seed 37820, on a lossless path).
     bool covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
                  Clock::time_point first_sent, bool lossless, bool burst_first) const;
     // A covered silent try's port later answered: the network lost it.

@@ -132,7 +132,7 @@ void Scheduler::run() {
         std::size_t r = 0;
         for (; r < resend_.size() && budget > 0; ++r) {
             const auto it = flights_.find(resend_[r]);
-            if (it == flights_.end()) continue;
+            if (it == flights_.end() || it->second.witness) continue;  // done meanwhile (see release_deferred)
             const std::size_t n = std::max<std::size_t>(1, sources_.count(it->first.host));
             if (!send_try(it->first, it->second, static_cast<std::uint16_t>((it->second.source + 1) % n), now)) break;
             --budget;
@@ -426,8 +426,10 @@ void Scheduler::release_deferred(Clock::time_point now) {
     items.swap(deferred_);
     releasing_ = true;
     for (const Item& item : items) {
+        // Answered meanwhile: gone, or out again as a round's witness (seed 40609: a
+        // port whose late answer made it a witness was concluded silent a second time).
         const auto it = flights_.find(item);
-        if (it == flights_.end()) continue;
+        if (it == flights_.end() || it->second.witness) continue;
         next_step(it, kinds_for(item, it->second), false, now);
     }
     releasing_ = false;

@@ -1,6 +1,7 @@
 #include "engine/answer_limits.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -80,15 +81,23 @@ Clock::duration AnswerLimits::witness_gap(const IpAddress& host) const {
     return kMinWitnessGap + 2 * std::max(own, reorder_);
 }
 
-bool AnswerLimits::probed(const IpAddress& host, Clock::time_point at) {
+std::uint16_t AnswerLimits::probed(const IpAddress& host, Clock::time_point at) {
     Bursts& b = bursts_[host];
     if (b.back().to != Clock::time_point{} && at <= b.back().to + kBurstGap) {
         b.back().to = std::max(b.back().to, at);
-        return false;
+        if (b.back().count < std::numeric_limits<std::uint16_t>::max()) ++b.back().count;
+        return static_cast<std::uint16_t>(b.back().count - 1);
     }
     std::rotate(b.begin(), b.begin() + 1, b.end());
-    b.back() = {at, at};
-    return true;
+    b.back() = {at, at, 1};
+    return 0;
+}
+
+std::uint16_t AnswerLimits::quiet_allowance(Limited kind) {
+    // What every limiter the engine knows lets through after kPriorGap of quiet
+    // (docs/icmp-rate-limits.md): ICMP errors, one (a router's bucket of one a 500 ms);
+    // RSTs, illumos' 40 a second, FreeBSD's 200 less its jitter: 16 is safe for both.
+    return kind == Limited::Rst ? 16 : 1;
 }
 
 // Whether the host got no probe in the quiet spell before `sent`, but for the burst
@@ -107,10 +116,11 @@ bool AnswerLimits::quiet_before(const IpAddress& host, Clock::time_point sent) c
 }
 
 bool AnswerLimits::prior_covered(const Host* hp, Limited kind, const IpAddress& host, Clock::time_point sent,
-                                 Clock::time_point first_sent, bool lossless, bool burst_first) const {
+                                 Clock::time_point first_sent, bool lossless, std::uint16_t in_burst) const {
     // However spent the limiter was when the port was first probed (another scan just
     // before), it has refilled a gap later, if nothing spent it since.
-    if (sent < first_sent + kPriorGap || !burst_first || (!lossless && !quiet_before(host, sent))) return false;
+    if (sent < first_sent + kPriorGap || in_burst >= quiet_allowance(kind) || (!lossless && !quiet_before(host, sent)))
+        return false;
     if (!hp) return true;  // no limited answer from this host so far
     const Host& h = *hp;
     const Clock::time_point from = sent - kPriorGap, to = sent + 2 * std::max(h.reorder, reorder_);
@@ -125,12 +135,12 @@ bool AnswerLimits::prior_covered(const Host* hp, Limited kind, const IpAddress& 
 }
 
 bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
-                           Clock::time_point first_sent, bool lossless, bool burst_first) const {
+                           Clock::time_point first_sent, bool lossless, std::uint16_t in_burst) const {
     const auto it = hosts_.find(host);
-    if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent, lossless, burst_first);
+    if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent, lossless, in_burst);
     const Host& h = it->second;
     // RSTs are covered by quiet spells only (see the header).
-    if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent, lossless, burst_first);
+    if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent, lossless, in_burst);
     const Clock::time_point earliest = sent + witness_gap(host), latest = earliest + kWitnessWindow;
     for (const Sent& a : h.answers) {
         if (a.seen && a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
@@ -140,7 +150,7 @@ bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t so
             return true;
         }
     }
-    const bool prior = prior_covered(&h, kind, host, sent, first_sent, lossless, burst_first);
+    const bool prior = prior_covered(&h, kind, host, sent, first_sent, lossless, in_burst);
     if (prior) SPDLOG_TRACE("{}: try sent {:.6f} covered by a quiet spell", host.str(), seconds(sent.time_since_epoch()));
     return prior;
 }

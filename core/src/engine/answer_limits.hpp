@@ -89,19 +89,21 @@ public:
     void answered(const IpAddress& host, Clock::time_point departed, Clock::time_point arrived);
     // A probe whose answer a limiter may hold back was queued for `host` at `at`: a quiet
     // spell is a time the host got none (an answer it drew may have been lost unseen).
-    // True when it opens a burst (no probe to the host within a millisecond before).
-    bool probed(const IpAddress& host, Clock::time_point at);
+    // Its place in its burst (probes to the host less than a millisecond apart): 0 when
+    // it opens one.
+    std::uint16_t probed(const IpAddress& host, Clock::time_point at);
     // Whether a silent try, sent at `sent` (the item's first at `first_sent`), went while
     // the host's limiter had room for an answer of `kind`.
     // `lossless`: no answer has been lost so far (measured): then a quiet spell is one
     // without an answer seen, else one without a probe that could have drawn one. It
-    // covers only the try that opened its burst (`burst_first`): the quiet refilled the
-    // allowance by one answer at least, and a probe ahead of the try in its burst may
-    // have drawn it and lost it (seed 47661: a round of 30 ports to a router's 1-token
-    // bucket, the one answer lost on the way back, 29 ports read covered), or drawn it
-    // late, after the try's silence was judged (seed 37820, on a lossless path).
+    // covers only the first tries of their burst (`in_burst`, the try's place in it:
+    // below quiet_allowance()): the quiet refilled that many answers at least, and the
+    // probes ahead of the try in its burst may have drawn them and lost them (seed
+    // 47661: a round of 30 ports to a router's 1-token bucket, the one answer lost on
+    // the way back, 29 ports read covered), or drawn them late, after the try's silence
+    // was judged (seed 37820, on a lossless path).
     bool covered(Limited kind, const IpAddress& host, std::uint16_t source, Clock::time_point sent,
-                 Clock::time_point first_sent, bool lossless, bool burst_first) const;
+                 Clock::time_point first_sent, bool lossless, std::uint16_t in_burst) const;
     // A covered silent try's port later answered: the network lost it.
     void covered_miss() { ++covered_misses_; }
     void counted_covered() { ++covered_tries_; }
@@ -203,7 +205,7 @@ private:
         bool in_round() const { return doubt && doubt->in_round; }
     };
     bool prior_covered(const Host* h, Limited kind, const IpAddress& host, Clock::time_point sent,
-                       Clock::time_point first_sent, bool lossless, bool burst_first) const;
+                       Clock::time_point first_sent, bool lossless, std::uint16_t in_burst) const;
     Clock::time_point last_probe(const IpAddress& host) const;
     void schedule(const IpAddress& addr, Host& host, Clock::time_point when);
     static void take_round_items(Doubt& d, Round& out);
@@ -217,10 +219,12 @@ private:
     // each other), newest last.
     struct Burst {
         Clock::time_point from{}, to{};
+        std::uint16_t count = 0;  // probes in it
     };
     using Bursts = std::array<Burst, 8>;
     absl::flat_hash_map<IpAddress, Bursts, IpAddressHash> bursts_;
     bool quiet_before(const IpAddress& host, Clock::time_point sent) const;
+    static std::uint16_t quiet_allowance(Limited kind);
     // Rounds due, earliest first (stale entries are skipped).
     using Due = std::pair<Clock::time_point, IpAddress>;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;

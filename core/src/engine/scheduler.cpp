@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <limits>
 #include <cerrno>
 
 #include <spdlog/spdlog.h>
@@ -214,7 +215,10 @@ bool Scheduler::send_try(const Item& item, Flight& f, std::uint16_t source, Cloc
         if (!io->send(jobs_[item.job], item, sources_.get(item.host, source), mark)) return false;
     }
     if (f.tries == 0) f.first_sent = now;
-    f.burst_first = limits_for(jobs_[item.job], item.host) && know_.limits.probed(item.host, now);
+    // A try sent while its host needed no coverage is not in the bursts: never covered
+    // by a quiet spell (the host may show a limit later).
+    f.in_burst = limits_for(jobs_[item.job], item.host) ? know_.limits.probed(item.host, now)
+                                                        : std::numeric_limits<std::uint16_t>::max();
     ++f.tries;
     if (jobs_[item.job].app_answers && f.tries <= max_tries(item.host)) f.last_needed = now;
     f.sent = now;
@@ -375,10 +379,12 @@ void Scheduler::expire(Clock::time_point now) {
             know_.limits.counted_covered();
         }
         const bool round_try = f.in_round;
-        SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; tries {} (scan loss {}); covered {} (needed {}){}",
+        SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; tries {} (scan loss {}); covered {} (needed {}; kinds {}, "
+                     "{} in its burst){}",
                      jobs_[d.item.job].name(), host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()),
                      max_tries(host), loss_.loss().value_or(-1), f.covered,
-                     kinds ? know_.limits.needed(max_tries(host), loss_) : 0, f.in_round ? ", in a round" : "");
+                     kinds ? covered_needed(max_tries(host)) : 0, kinds, f.in_burst,
+                     f.in_round ? ", in a round" : "");
         f.in_round = false;
         next_step(it, kinds, round_try, now);
         // After the port is back in its queue: the round's end places it.
@@ -401,8 +407,8 @@ void Scheduler::next_step(Flights::iterator it, std::uint8_t kinds, bool round_t
     if (!kinds) {
         if (f.tries < tries) resend_.push_back(item);
         else conclude();
-    } else if (f.covered >= know_.limits.needed(tries, loss_) || f.tries >= kMaxTries) {
-        if (f.covered < know_.limits.needed(tries, loss_))
+    } else if (f.covered >= covered_needed(tries) || f.tries >= kMaxTries) {
+        if (f.covered < covered_needed(tries))
             spdlog::warn("{} port {}: no limited answer could be drawn from it after {} tries; taken as silent",
                          item.host.str(), item.port, f.tries);
         conclude();
@@ -459,29 +465,35 @@ std::uint8_t Scheduler::limits_for(const Job& job, const IpAddress& host) const 
     return kinds;
 }
 
-// Whether the capture has dropped answers lately (read every 100 us at most: a
-// getsockopt). Cheap enough for the loop; tries judged after it see a drop within 100 us.
+// The capture's drops so far (read every 100 us at most: a getsockopt).
 void Scheduler::notice_drops(Clock::time_point now) {
     if (now - drops_read_ < std::chrono::microseconds(100)) return;
     drops_read_ = now;
     std::uint64_t d = 0;
     for (const ProbeIo* io : ios_) d += io->dropped();
-    if (d > drops_) drops_grew_ = now;
     drops_ = d;
 }
 
+// Covered tries a port needs: as AnswerLimits::needed() says, and more where the
+// capture drops packets. A dropped answer is a lost one: it may have been the one that
+// spent the allowance, the witness's, or the try's own (seed 33242: a capture ring of
+// 17 dropped rounds' first answers, and the next port's silence read as covered). The
+// share of packets dropped, of those dropped and answers taken, stands for the chance
+// (a flood of forgeries drops mostly forgeries: the share overstates it, and the
+// port is asked more often than needed, not concluded wrongly).
+int Scheduler::covered_needed(int tries) const {
+    const int n = know_.limits.needed(tries, loss_);
+    if (drops_ == 0) return n;
+    const double share = static_cast<double>(drops_) / static_cast<double>(drops_ + answers_);
+    return std::max(n, loss_.tries_for(share));
+}
+
 bool Scheduler::covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const {
-    // Silence is evidence only while the capture saw everything: an answer it dropped
-    // in the quiet spell before the try, or since, may have been the one that spent the
-    // allowance, or the witness's, or the try's own (seed 33242: a capture ring of 17
-    // dropped every round's first answer, and the next port's silence read as covered).
-    if (drops_grew_ != Clock::time_point{} && drops_grew_ >= f.sent - AnswerLimits::kPriorGap - AnswerLimits::kSendLag)
-        return false;
     const bool lossless = loss_.lossless();
     for (std::size_t k = 0; k < kLimitedKinds; ++k) {
         const auto kind = static_cast<Limited>(k);
         if ((kinds & bit(kind)) &&
-            !know_.limits.covered(kind, host, f.source, f.sent, f.first_sent, lossless, f.burst_first))
+            !know_.limits.covered(kind, host, f.source, f.sent, f.first_sent, lossless, f.in_burst))
             return false;
     }
     return true;

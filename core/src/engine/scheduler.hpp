@@ -112,6 +112,7 @@ private:
         Clock::time_point last_needed{};  // the last try the host's loss called for (applications)
         SendMark mark;
         std::uint16_t source = 0;
+        std::uint16_t in_burst = 0;  // its try's place in its burst of probes to its host (AnswerLimits::probed)
         std::uint8_t tries = 0;    // sent so far
         std::uint8_t covered = 0;  // silent tries sent while a limited answer could come back
         std::uint8_t kinds = 0;    // of limited answers `covered` counts for
@@ -120,7 +121,7 @@ private:
         bool in_doubt = false;       // in its host's doubt queue, or in a round
         bool in_round = false;       // its last try was part of a round
         bool witness = false;        // a round's witness: not reported
-        bool burst_first = false;    // its try opened a burst of probes to its host (AnswerLimits::probed)
+
     };
     struct Due {
         Clock::time_point when;
@@ -151,6 +152,7 @@ private:
     std::uint8_t limits_for(const Job& job, const IpAddress& host) const;
     bool covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const;
     void notice_drops(Clock::time_point now);
+    int covered_needed(int tries) const;
     void flush_all();
     void drain_after_stop();
     void report_progress(Clock::time_point now);
@@ -190,10 +192,10 @@ private:
     std::vector<Answer> answers_buf_;
     std::vector<Verdict> silence_;  // per job
     std::uint64_t answers_ = 0;
-    // The capture's drops (answers the kernel's ring could not hold): the count last
-    // read, when, and the latest read that found it grown.
+    // The capture's drops (packets the kernel's ring could not hold): the count last
+    // read, and when.
     std::uint64_t drops_ = 0;
-    Clock::time_point drops_read_{}, drops_grew_{};
+    Clock::time_point drops_read_{};
 };
 
 }  // namespace scanfw

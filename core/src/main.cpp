@@ -294,6 +294,43 @@ int scan(CliOptions opts) {
     return kExitOk;
 }
 
+// -sL: every target, in order, as nmap lists them; nothing is sent. A name keeps the
+// name it was given ("scan report for localhost (127.0.0.1)").
+int list_targets(const CliOptions& opts) {
+    drop_privileges(opts.user);
+    const ScanConfig cfg = resolve_request(opts);
+    const auto refuse = [](std::string_view what) {
+        throw InputError(fmt::format("-sL lists the targets and scans nothing: it takes no {}", what));
+    };
+    if (!cfg.plugins.empty()) refuse("scan technique (-sS, --plugin, ...)");
+    if (cfg.ports || cfg.top_ports) refuse("-p, -F or --top-ports");
+    if (cfg.service.value_or(false)) refuse("-sV");
+    if (cfg.ping_only.value_or(false)) refuse("-sn");
+    const auto& o = cfg.outputs;
+    if (o.json || o.xml || o.grepable || o.normal || o.all) refuse("output file (the list goes to stdout)");
+    ExcludeList excludes;
+    for (const auto& list : cfg.exclude) excludes.add_list(list);
+    if (cfg.exclude_file) excludes.add_file(*cfg.exclude_file);
+    TargetSource targets(cfg.targets, cfg.input_list, opts.name_family, &excludes);
+    const auto started = std::chrono::steady_clock::now();
+    const std::uint64_t total = targets.validate();
+    if (total == 0 && cfg.targets.empty() && !cfg.input_list)
+        throw InputError("no targets given: name at least one host, address or range (or -iL FILE)");
+    targets.rewind();
+    TargetSet set;
+    while (targets.next(set)) {
+        for (std::uint64_t i = 0; i < set.size(); ++i) {
+            const IpAddress a = set.at(i);
+            const std::string name = set.name_of(a);
+            if (name.empty()) fmt::print("scanfw scan report for {}\n", a.str());
+            else fmt::print("scanfw scan report for {} ({})\n", name, a.str());
+        }
+    }
+    fmt::print("scanfw done: {} IP address{} (0 hosts up) scanned in {:.2f} seconds\n", total, total == 1 ? "" : "es",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return kExitOk;
+}
+
 int merge(const CliOptions& opts) {
     MergeRequest req;
     req.files = opts.merge_files;
@@ -318,6 +355,7 @@ int main(int argc, char** argv) {
                                             : spdlog::level::warn);
     try {
         if (opts.merge) return merge(opts);
+        if (opts.list_targets) return list_targets(opts);
         if (opts.list_plugins) {
             drop_privileges(opts.user);  // plugin code never runs privileged
             PluginRegistry registry(PluginRegistry::search_path(opts.plugin_dirs));

@@ -104,6 +104,18 @@ max-rtt-timeout: 400ms
 initial-rtt-timeout: 300ms
 YAML
 dry "a try waits 300ms until round trips are measured, then 10ms to 400ms" --profile "$work/rtt.yaml" 198.18.0.2
+# -sL lists the targets as nmap does, and scans nothing.
+list_out=$(scanfw -sL 198.18.0.0/30 localhost --exclude 198.18.0.2 2>&1)
+want=$'scanfw scan report for localhost (127.0.0.1)
+scanfw scan report for 198.18.0.0
+scanfw scan report for 198.18.0.1
+scanfw scan report for 198.18.0.3'
+if [ "$(head -4 <<<"$list_out")" = "$want" ] &&
+   grep -q "^scanfw done: 4 IP addresses (0 hosts up) scanned in" <<<"$list_out"; then passed=$((passed + 1))
+else echo "FAIL: -sL lists: $list_out"; failures=$((failures + 1)); fi
+expect 2 "-sL lists the targets and scans nothing: it takes no scan technique" -- -sL -sS 198.18.0.1
+expect 2 "-sL lists the targets and scans nothing: it takes no output file" -- -sL -oX "$work/l.xml" 198.18.0.1
+expect 2 "-sL lists the targets and scans nothing: it takes no -p" -- -sL -p 22 198.18.0.1
 # A name that does not resolve is looked up and reported once, not once per reading.
 unresolved=$(scanfw --dry-run -p 1 nonexistent.invalid 198.18.0.2 2>&1 | grep -c 'Failed to resolve "nonexistent.invalid"')
 if [ "$unresolved" = 1 ]; then passed=$((passed + 1))

@@ -99,6 +99,7 @@ std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& ar
         if (done) continue;
         if (a == "-sV") out.emplace_back("--service-detection");
         else if (a == "-sn") out.emplace_back("--ping-only");
+        else if (a == "-sL") out.emplace_back("--list-targets");
         else if (a == "-Pn") out.emplace_back("--no-discovery");
         else if (a == "-F") out.emplace_back("--top-ports=100");
         else if (a == "-n") continue;  // scanfw never looks names up in reverse: nothing to turn off
@@ -258,6 +259,7 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
     app.add_flag("-q,--quiet", out.quiet, "No progress line on stderr");
     app.add_flag("-v,--verbose", out.verbosity, "More log output: -v says what it learns (ICMP limits), -vv debug");
     app.add_flag("--list-plugins", out.list_plugins, "List the technique plugins found, their options, and exit");
+    app.add_flag("--list-targets", out.list_targets, "-sL: list the targets (names as given, addresses), scan nothing");
     app.add_option("--plugin-dir", out.plugin_dirs, "Also look for plugins here (before the default places)")
         ->type_name("DIR")->allow_extra_args(false);
     app.add_option("targets", s.targets, "Hosts: 198.18.0.2, 198.18.0.0/24, 198.18.0.1-20, fe80::1%eth0, a hostname")

@@ -25,6 +25,7 @@ struct CliOptions {
     std::optional<std::string> resume;     // --resume FILE: continue the scan FILE (-oJ) records
     bool quiet = false;                    // --quiet: no progress line
     bool list_plugins = false;
+    bool list_targets = false;  // -sL: list the targets, scan nothing
     bool dry_run = false;  // --dry-run: check everything, send nothing
     int verbosity = 0;     // -v, -vv, -vvv
     std::vector<std::string> argv;  // as given, the program name first

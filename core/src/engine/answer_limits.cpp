@@ -302,14 +302,16 @@ void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> an
     Doubt& h = *it->second.doubt;
     if (answer) {
         ++h.round_answers;
+        if (!witness) ++h.round_port_answers;
         ++h.round_by[static_cast<std::size_t>(*answer)];
         ++h.rounds_total_by[static_cast<std::size_t>(*answer)];
     }
     if (witness && !answer) h.witness_ok = false;
     if (h.outstanding > 0 && --h.outstanding > 0) return;
     h.in_round = false;
+    const bool ports_back = !h.returning.empty();
     requeue(h);
-    pace(h);
+    pace(h, ports_back);
     if (h.likely_silent.empty() && h.others.empty()) {
         h.doubt_end = now;
         h.kinds = 0;
@@ -344,10 +346,14 @@ void AnswerLimits::requeue(Doubt& h) {
 }
 
 // The round is over: pace the next one to what this one drew.
-void AnswerLimits::pace(Doubt& h) {
-    if (h.round_answers == 0) {
+void AnswerLimits::pace(Doubt& h, bool ports_back) {
+    if (h.round_answers == 0 || (h.round_port_answers == 0 && ports_back)) {
         // Nothing came back: the allowance is spent. Wait longer (as many may go when it
-        // has refilled: the round came too soon, not with too many).
+        // has refilled: the round came too soon, not with too many). Also when only the
+        // witness drew an answer and the ports are still in doubt: it came too late to
+        // cover them, and the answer it drew refilled after they went (seed 26705: a
+        // router's one a 500 ms, rounds 300 ms apart, the witness drawing every other
+        // refill and the port none in 200 tries).
         h.gap = std::min<Clock::duration>(std::max<Clock::duration>(h.gap * 2, kMinGap), kPriorGap);
     } else if (h.witness_ok || h.witnesses.empty()) {
         // The witnesses, last, still drew answers: there was room for more.
@@ -358,6 +364,7 @@ void AnswerLimits::pace(Doubt& h) {
         h.size = static_cast<std::uint16_t>(std::clamp<int>(h.round_answers, 1, kMaxRound));
     }
     h.round_answers = 0;
+    h.round_port_answers = 0;
     h.round_by = {};
 }
 

@@ -169,6 +169,7 @@ private:
         // The current round.
         bool in_round = false, witness_ok = false;
         std::uint16_t outstanding = 0, round_answers = 0;
+        std::uint16_t round_port_answers = 0;  // of them, drawn by the round's ports (not its witnesses)
         std::array<std::uint16_t, kLimitedKinds> round_by{};         // this round's answers, by kind
         std::array<std::uint64_t, kLimitedKinds> rounds_total_by{};  // all rounds' answers, by kind
         std::uint16_t size = 4;
@@ -211,7 +212,7 @@ private:
     static void take_round_items(Doubt& d, Round& out);
     static void add_witness(Host& h, Limited kind, const Item& item);
     static void keep(Host& h, const Sent& s);
-    static void pace(Doubt& d);
+    static void pace(Doubt& d, bool ports_back);
     static void requeue(Doubt& d);
 
     absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;

@@ -155,6 +155,11 @@ bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t so
     return prior;
 }
 
+void AnswerLimits::counted_covered(const IpAddress& host) {
+    ++covered_tries_;
+    if (const auto it = hosts_.find(host); it != hosts_.end() && it->second.in_round()) ++it->second.doubt->round_covered;
+}
+
 int AnswerLimits::needed(int base, const LossControl& loss) const {
     // A covered try may still be wrong when its port's answer was lost, or when another
     // probe's answer spent the allowance and was lost on the way (the quiet spell was
@@ -309,9 +314,10 @@ void AnswerLimits::round_result(const IpAddress& host, std::optional<Limited> an
     if (witness && !answer) h.witness_ok = false;
     if (h.outstanding > 0 && --h.outstanding > 0) return;
     h.in_round = false;
-    const bool ports_back = !h.returning.empty();
+    // A round that got nothing done: none of its ports answered or was covered.
+    const bool wasted = h.round_port_answers == 0 && h.round_covered == 0 && !h.returning.empty();
     requeue(h);
-    pace(h, ports_back);
+    pace(h, wasted);
     if (h.likely_silent.empty() && h.others.empty()) {
         h.doubt_end = now;
         h.kinds = 0;
@@ -346,12 +352,12 @@ void AnswerLimits::requeue(Doubt& h) {
 }
 
 // The round is over: pace the next one to what this one drew.
-void AnswerLimits::pace(Doubt& h, bool ports_back) {
-    if (h.round_answers == 0 || (h.round_port_answers == 0 && ports_back)) {
+void AnswerLimits::pace(Doubt& h, bool wasted) {
+    if (h.round_answers == 0 || wasted) {
         // Nothing came back: the allowance is spent. Wait longer (as many may go when it
         // has refilled: the round came too soon, not with too many). Also when only the
-        // witness drew an answer and the ports are still in doubt: it came too late to
-        // cover them, and the answer it drew refilled after they went (seed 26705: a
+        // witness drew an answer and covered none of the ports: it came too late, and
+        // the answer it drew refilled after they went (seed 26705: a
         // router's one a 500 ms, rounds 300 ms apart, the witness drawing every other
         // refill and the port none in 200 tries).
         h.gap = std::min<Clock::duration>(std::max<Clock::duration>(h.gap * 2, kMinGap), kPriorGap);
@@ -365,6 +371,7 @@ void AnswerLimits::pace(Doubt& h, bool ports_back) {
     }
     h.round_answers = 0;
     h.round_port_answers = 0;
+    h.round_covered = 0;
     h.round_by = {};
 }
 

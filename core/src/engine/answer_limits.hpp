@@ -106,7 +106,8 @@ public:
                  Clock::time_point first_sent, bool lossless, std::uint16_t in_burst) const;
     // A covered silent try's port later answered: the network lost it.
     void covered_miss() { ++covered_misses_; }
-    void counted_covered() { ++covered_tries_; }
+    // A silent try of `host` counted covered (in its current round, if it has one).
+    void counted_covered(const IpAddress& host);
     // Covered tries a port needs before its silence is believed: `base`, the tries its
     // host's loss requires, or more if the share of covered tries proven wrong does.
     int needed(int base, const LossControl& loss) const;
@@ -170,6 +171,7 @@ private:
         bool in_round = false, witness_ok = false;
         std::uint16_t outstanding = 0, round_answers = 0;
         std::uint16_t round_port_answers = 0;  // of them, drawn by the round's ports (not its witnesses)
+        std::uint16_t round_covered = 0;       // the round's silent tries counted covered
         std::array<std::uint16_t, kLimitedKinds> round_by{};         // this round's answers, by kind
         std::array<std::uint64_t, kLimitedKinds> rounds_total_by{};  // all rounds' answers, by kind
         std::uint16_t size = 4;
@@ -212,7 +214,7 @@ private:
     static void take_round_items(Doubt& d, Round& out);
     static void add_witness(Host& h, Limited kind, const Item& item);
     static void keep(Host& h, const Sent& s);
-    static void pace(Doubt& d, bool ports_back);
+    static void pace(Doubt& d, bool wasted);
     static void requeue(Doubt& d);
 
     absl::flat_hash_map<IpAddress, Host, IpAddressHash> hosts_;

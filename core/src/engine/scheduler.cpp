@@ -376,7 +376,7 @@ void Scheduler::expire(Clock::time_point now) {
         const std::uint8_t kinds = kinds_for(d.item, f);
         if (kinds && covered(kinds, host, f)) {
             ++f.covered;
-            know_.limits.counted_covered();
+            know_.limits.counted_covered(host);
         }
         const bool round_try = f.in_round;
         SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; tries {} (scan loss {}); covered {} (needed {}; kinds {}, "

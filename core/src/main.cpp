@@ -143,6 +143,14 @@ void print_dry_run(const DryRun& d) {
     fmt::print("outputs: {}\n", outputs_text(d.files, d.resume));
 }
 
+// --exclude and --excludefile.
+ExcludeList excludes_of(const ScanConfig& cfg) {
+    ExcludeList excludes;
+    for (const auto& list : cfg.exclude) excludes.add_list(list);
+    if (cfg.exclude_file) excludes.add_file(*cfg.exclude_file);
+    return excludes;
+}
+
 int scan(CliOptions opts) {
     // --resume FILE alone: the scan the record says, continued.
     std::optional<RecordHeader> resumed;
@@ -160,9 +168,7 @@ int scan(CliOptions opts) {
     const bool no_discovery = cfg.discovery && cfg.discovery->empty();
 
     // Targets: every one parsed (names resolved) before a probe is sent.
-    ExcludeList excludes;
-    for (const auto& list : cfg.exclude) excludes.add_list(list);
-    if (cfg.exclude_file) excludes.add_file(*cfg.exclude_file);
+    const ExcludeList excludes = excludes_of(cfg);
     TargetSource targets(cfg.targets, cfg.input_list, opts.name_family, &excludes);
     const std::uint64_t total_hosts = targets.validate();
     if (total_hosts == 0) {
@@ -308,9 +314,7 @@ int list_targets(const CliOptions& opts) {
     if (cfg.ping_only.value_or(false)) refuse("-sn");
     const auto& o = cfg.outputs;
     if (o.json || o.xml || o.grepable || o.normal || o.all) refuse("output file (the list goes to stdout)");
-    ExcludeList excludes;
-    for (const auto& list : cfg.exclude) excludes.add_list(list);
-    if (cfg.exclude_file) excludes.add_file(*cfg.exclude_file);
+    const ExcludeList excludes = excludes_of(cfg);
     TargetSource targets(cfg.targets, cfg.input_list, opts.name_family, &excludes);
     const auto started = std::chrono::steady_clock::now();
     const std::uint64_t total = targets.validate();

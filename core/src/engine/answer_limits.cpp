@@ -11,8 +11,8 @@ namespace {
 using std::chrono::microseconds;
 constexpr auto kMinGap = std::chrono::milliseconds(20);  // Linux's global bucket refills every 20 ms at most
 constexpr auto kBurstWindow = std::chrono::milliseconds(20);
-constexpr std::size_t kSilentPerRound = 32;
-constexpr int kMinCovered = 3;  // covered tries a port needs at least (needed())  // likely-silent ports a round takes besides its size
+constexpr std::size_t kSilentPerRound = 32;  // likely-silent ports a round takes besides its size
+constexpr int kMinCovered = 3;  // covered tries a port needs at least (needed())
 // A witness leaves at least this long after what it covers (departure times are known
 // to a few microseconds), more on a path that reorders; and covers only what left at
 // most kWitnessWindow before that: the less time between them, the less a limiter can

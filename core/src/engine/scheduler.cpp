@@ -118,7 +118,11 @@ void Scheduler::run() {
         // silence by expire().
         take_answers(now);
         notice_drops(now);
-        const double rate = loss_.update(now, [&] { return drops_; });
+        const double rate = loss_.update(now, [&] {
+            std::uint64_t d = 0;
+            for (const ProbeIo* io : ios_) d += io->dropped();
+            return d;
+        });
         limiter_.set_rate(rate);
         loss_.settle(now);
         expire(now);

@@ -1,6 +1,7 @@
 #include "engine/answer_limits.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include <spdlog/spdlog.h>
@@ -18,7 +19,16 @@ constexpr int kMinCovered = 3;  // covered tries a port needs at least (needed()
 // most kWitnessWindow before that: the less time between them, the less a limiter can
 // refill in between.
 constexpr auto kMinWitnessGap = microseconds(20);
-constexpr auto kWitnessWindow = microseconds(500);
+constexpr auto kWitnessWindow = microseconds(400);
+// A witness is wrong when the limiter refilled between the try and it: Linux's global
+// credit refills once in 20 ms at most (kMinGap), so with the chance (gap + window) /
+// 20 ms. A port needs as many covered tries as make that chance, repeated, below 1e-5
+// (three with no reordering: 0.42 ms, 2.1 %); past a chance of a quarter (a path that
+// reorders by 2.3 ms or more: nine tries), witnesses are not used, and quiet spells
+// cover alone (seed 108809: witnesses 161 ms after their tries, on a path whose jitter
+// reorders by tens of ms, covered two ports whose every ICMP error was held back).
+constexpr double kMaxRefillChance = 0.25;
+constexpr double kMissedAtMost = 1e-5;
 // Probes queued within this of each other are one burst.
 constexpr auto kBurstGap = std::chrono::milliseconds(1);
 }  // namespace
@@ -81,6 +91,12 @@ Clock::duration AnswerLimits::witness_gap(const IpAddress& host) const {
     return kMinWitnessGap + 2 * std::max(own, reorder_);
 }
 
+double AnswerLimits::refill_chance(const IpAddress& host) const {
+    return seconds(witness_gap(host) + kWitnessWindow) / seconds(kMinGap);
+}
+
+bool AnswerLimits::witnesses_usable(const IpAddress& host) const { return refill_chance(host) <= kMaxRefillChance; }
+
 std::uint16_t AnswerLimits::probed(const IpAddress& host, Clock::time_point at) {
     Bursts& b = bursts_[host];
     if (b.back().to != Clock::time_point{} && at <= b.back().to + kBurstGap) {
@@ -140,7 +156,8 @@ bool AnswerLimits::covered(Limited kind, const IpAddress& host, std::uint16_t so
     if (it == hosts_.end()) return prior_covered(nullptr, kind, host, sent, first_sent, lossless, in_burst);
     const Host& h = it->second;
     // RSTs are covered by quiet spells only (see the header).
-    if (kind == Limited::Rst) return prior_covered(&h, kind, host, sent, first_sent, lossless, in_burst);
+    if (kind == Limited::Rst || !witnesses_usable(host))
+        return prior_covered(&h, kind, host, sent, first_sent, lossless, in_burst);
     const Clock::time_point earliest = sent + witness_gap(host), latest = earliest + kWitnessWindow;
     for (const Sent& a : h.answers) {
         if (a.seen && a.kind == kind && a.source == source && a.from >= earliest && a.to <= latest) {
@@ -160,16 +177,19 @@ void AnswerLimits::counted_covered(const IpAddress& host) {
     if (const auto it = hosts_.find(host); it != hosts_.end() && it->second.in_round()) ++it->second.doubt->round_covered;
 }
 
-int AnswerLimits::needed(int base, const LossControl& loss) const {
+int AnswerLimits::needed(int base, const LossControl& loss, const IpAddress& host) const {
     // A covered try may still be wrong when its port's answer was lost, or when another
     // probe's answer spent the allowance and was lost on the way (the quiet spell was
     // not quiet): both need a loss, so as many covered tries as the loss of answers
     // requires, or as the share of covered tries whose port answered after all does.
     // And three at least, whatever --max-retries says (it bounds retransmissions for
-    // loss): a witness is wrong when the limiter refilled between the try and it, which
-    // Linux's global credit does once in 20 ms at most (a window of 0.5 ms: 2.5 %, three
-    // times in a row 1.6e-5); seeds 29340, 35389 read one witnessed try enough.
+    // loss), and as many as a witness's chance of being wrong calls for (kMaxRefillChance;
+    // seeds 29340, 35389 read one witnessed try enough).
     base = std::max(base, kMinCovered);
+    if (witnesses_usable(host)) {
+        const double chance = refill_chance(host);
+        base = std::max(base, static_cast<int>(std::ceil(std::log(kMissedAtMost) / std::log(chance))));
+    }
     if (covered_tries_ < 20) return base;
     return std::max(base, loss.tries_for(static_cast<double>(covered_misses_) / static_cast<double>(covered_tries_)));
 }
@@ -201,7 +221,8 @@ void AnswerLimits::schedule(const IpAddress& addr, Host& host, Clock::time_point
     // and its silent TCP ports went on in rounds until kMaxTries).
     Doubt& h = *host.doubt;
     std::uint8_t have = 0;
-    for (const auto& [k, w] : h.witnesses) have |= bit(k);
+    if (witnesses_usable(addr))
+        for (const auto& [k, w] : h.witnesses) have |= bit(k);
     if ((h.kinds & ~have) != 0)
         when = std::max({when, h.latest_first_sent + kPriorGap, host.last_answer_sent + kPriorGap,
                          last_probe(addr) + kPriorGap + kSendLag});
@@ -239,14 +260,13 @@ Clock::time_point AnswerLimits::next_round_time() const {
     return due_.empty() ? Clock::time_point::max() : due_.top().first;
 }
 
-void AnswerLimits::take_round_items(Doubt& h, Round& out) {
+void AnswerLimits::take_round_items(Doubt& h, bool blind, Round& out) {
     // Likely-silent ports first: a witness after them that draws an answer covers them.
     // A host with no witness gets all its ports at once, in a quiet moment. With
     // witnesses, the round's size counts the ports likely to draw an answer (they spend
     // the allowance); the likely-silent ones spend none, so up to kSilentPerRound of them
     // go besides, and one answer after them covers them all. Not more: a port that only
     // seemed silent (its answer was held back) is asked again in every round it is in.
-    const bool blind = h.witnesses.empty();
     const std::size_t size = blind ? kMaxRound : h.size;
     const std::size_t silent_room =
         blind ? size
@@ -276,13 +296,14 @@ bool AnswerLimits::next_round(Clock::time_point now, Round& out) {
         out.witnesses.clear();
         SPDLOG_TRACE("round of {}: {} likely silent, {} others queued, size {}, gap {:.3f}", addr.str(),
                      h.likely_silent.size(), h.others.size(), h.size, seconds(h.gap));
-        take_round_items(h, out);
+        const bool usable = witnesses_usable(addr);
+        take_round_items(h, h.witnesses.empty() || !usable, out);
         h.round_order = out.items;
         h.returning.clear();
         // A witness of each kind the ports need, rotating through them so that one that
         // stopped answering is not asked forever; none while its answer could not cover
         // (the path's reordering not measured yet: it would only spend the allowance).
-        for (std::size_t k = 0; k < kLimitedKinds; ++k) {
+        for (std::size_t k = 0; usable && k < kLimitedKinds; ++k) {
             const auto kind = static_cast<Limited>(k);
             if (!(h.kinds & bit(kind))) continue;
             const auto w = std::find_if(h.witnesses.begin(), h.witnesses.end(), [&](const auto& x) { return x.first == kind; });

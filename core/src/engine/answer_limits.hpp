@@ -108,9 +108,10 @@ public:
     void covered_miss() { ++covered_misses_; }
     // A silent try of `host` counted covered (in its current round, if it has one).
     void counted_covered(const IpAddress& host);
-    // Covered tries a port needs before its silence is believed: `base`, the tries its
-    // host's loss requires, or more if the share of covered tries proven wrong does.
-    int needed(int base, const LossControl& loss) const;
+    // Covered tries a port of `host` needs before its silence is believed: `base`, the
+    // tries its host's loss requires, or more if the share of covered tries proven wrong
+    // does, or the chance that a witness of the host is wrong.
+    int needed(int base, const LossControl& loss, const IpAddress& host) const;
 
     // The doubt queue. `kinds`: the limited answers its silence must be covered for;
     // `likely_silent`: it had a covered silent try already; `from_round`: its try was in
@@ -136,6 +137,9 @@ public:
     bool in_doubt(const IpAddress& host) const;
     // How long after a probe to `host` a witness must leave to come after it for sure.
     Clock::duration witness_gap(const IpAddress& host) const;
+    // Whether witnesses may cover the host's tries: the path reorders little enough
+    // that the limiter can hardly refill between a try and its witness.
+    bool witnesses_usable(const IpAddress& host) const;
 
     // What was learned, for -v and the JSON summary.
     struct Estimate {
@@ -211,7 +215,8 @@ private:
                        Clock::time_point first_sent, bool lossless, std::uint16_t in_burst) const;
     Clock::time_point last_probe(const IpAddress& host) const;
     void schedule(const IpAddress& addr, Host& host, Clock::time_point when);
-    static void take_round_items(Doubt& d, Round& out);
+    static void take_round_items(Doubt& d, bool blind, Round& out);
+    double refill_chance(const IpAddress& host) const;  // of a witness: see kMaxRefillChance
     static void add_witness(Host& h, Limited kind, const Item& item);
     static void keep(Host& h, const Sent& s);
     static void pace(Doubt& d, bool wasted);

@@ -229,6 +229,17 @@ bool Scheduler::send_try(const Item& item, Flight& f, std::uint16_t source, Cloc
     return true;
 }
 
+// When a try that left at `left` is silent. A connect() try whose wait outlasts the
+// kernel's own retransmission of its SYN (at 1 s) waits for that retransmission's
+// answer too, a round trip after it (seed 3875: on a path of 0.49 s whose first SYNs'
+// RSTs were lost, each retransmission's came 17 ms after its try's wait of 1.48 s, and
+// a closed port read filtered).
+Clock::time_point Scheduler::deadline(const Item& item, Clock::time_point left) const {
+    const Clock::duration wait = know_.rtt.timeout(item.host);
+    if (jobs_[item.job].connect && wait > kKernelSynRetry) return left + kKernelSynRetry + wait;
+    return left + wait;
+}
+
 // When a try really left: a send queue may have held it after the engine queued it.
 std::optional<Clock::time_point> Scheduler::departure(const Item& item, Flight& f) const {
     if (f.left) return f.sent;
@@ -355,7 +366,12 @@ void Scheduler::expire(Clock::time_point now) {
             look_at(d.item, f, check);
             continue;
         }
-        if (io.horizon() < *left + know_.rtt.timeout(d.item.host)) {
+        const Clock::time_point until = deadline(d.item, *left);
+        if (now < until) {
+            look_at(d.item, f, until);
+            continue;
+        }
+        if (io.horizon() < until) {
             due_.push({soon, d.sent, d.item, d.tries});
             continue;
         }
@@ -383,7 +399,7 @@ void Scheduler::expire(Clock::time_point now) {
                      "{} in its burst){}",
                      jobs_[d.item.job].name(), host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()),
                      max_tries(host), loss_.loss().value_or(-1), f.covered,
-                     kinds ? covered_needed(max_tries(host)) : 0, kinds, f.in_burst,
+                     kinds ? covered_needed(max_tries(host), host) : 0, kinds, f.in_burst,
                      f.in_round ? ", in a round" : "");
         f.in_round = false;
         next_step(it, kinds, round_try, now);
@@ -407,8 +423,8 @@ void Scheduler::next_step(Flights::iterator it, std::uint8_t kinds, bool round_t
     if (!kinds) {
         if (f.tries < tries) resend_.push_back(item);
         else conclude();
-    } else if (f.covered >= covered_needed(tries) || f.tries >= kMaxTries) {
-        if (f.covered < covered_needed(tries))
+    } else if (f.covered >= covered_needed(tries, item.host) || f.tries >= kMaxTries) {
+        if (f.covered < covered_needed(tries, item.host))
             spdlog::warn("{} port {}: no limited answer could be drawn from it after {} tries; taken as silent",
                          item.host.str(), item.port, f.tries);
         conclude();
@@ -481,8 +497,8 @@ void Scheduler::notice_drops(Clock::time_point now) {
 // share of packets dropped, of those dropped and answers taken, stands for the chance
 // (a flood of forgeries drops mostly forgeries: the share overstates it, and the
 // port is asked more often than needed, not concluded wrongly).
-int Scheduler::covered_needed(int tries) const {
-    const int n = know_.limits.needed(tries, loss_);
+int Scheduler::covered_needed(int tries, const IpAddress& host) const {
+    const int n = know_.limits.needed(tries, loss_, host);
     if (drops_ == 0) return n;
     const double share = static_cast<double>(drops_) / static_cast<double>(drops_ + answers_);
     return std::max(n, loss_.tries_for(share));

@@ -152,7 +152,8 @@ private:
     std::uint8_t limits_for(const Job& job, const IpAddress& host) const;
     bool covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const;
     void notice_drops(Clock::time_point now);
-    int covered_needed(int tries) const;
+    int covered_needed(int tries, const IpAddress& host) const;
+    Clock::time_point deadline(const Item& item, Clock::time_point left) const;
     void flush_all();
     void drain_after_stop();
     void report_progress(Clock::time_point now);

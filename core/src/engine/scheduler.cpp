@@ -229,14 +229,15 @@ bool Scheduler::send_try(const Item& item, Flight& f, std::uint16_t source, Cloc
     return true;
 }
 
-// When a try that left at `left` is silent. A connect() try whose wait outlasts the
-// kernel's own retransmission of its SYN (at 1 s) waits for that retransmission's
-// answer too, a round trip after it (seed 3875: on a path of 0.49 s whose first SYNs'
-// RSTs were lost, each retransmission's came 17 ms after its try's wait of 1.48 s, and
-// a closed port read filtered).
-Clock::time_point Scheduler::deadline(const Item& item, Clock::time_point left) const {
+// When a try that left at `left` is silent, looked at `now`. A connect() try whose wait
+// reaches the kernel's own retransmission of its SYN (at 1 s) waits for that
+// retransmission's answer too, a round trip after it (seed 3875: on a path of 0.49 s
+// whose first SYNs' RSTs were lost, each retransmission's came 17 ms after its try's
+// wait of 1.48 s, and a closed port read filtered; seed 321888: a try to a host with no
+// round trip yet waited the initial 1 s, and the socket closed as the kernel resent).
+Clock::time_point Scheduler::deadline(const Item& item, Clock::time_point left, Clock::time_point now) const {
     const Clock::duration wait = know_.rtt.timeout(item.host);
-    if (jobs_[item.job].connect && wait > kKernelSynRetry) return left + kKernelSynRetry + wait;
+    if (jobs_[item.job].connect && std::max(wait, now - left) >= kKernelSynRetry) return left + kKernelSynRetry + wait;
     return left + wait;
 }
 
@@ -366,7 +367,7 @@ void Scheduler::expire(Clock::time_point now) {
             look_at(d.item, f, check);
             continue;
         }
-        const Clock::time_point until = deadline(d.item, *left);
+        const Clock::time_point until = deadline(d.item, *left, now);
         if (now < until) {
             look_at(d.item, f, until);
             continue;

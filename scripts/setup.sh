@@ -23,6 +23,7 @@ packages=(
   clang-14 libclang-rt-14-dev llvm-14       # libFuzzer, sanitizers, llvm-symbolizer: scripts/fuzz.sh
   time                                      # /usr/bin/time -v: peak memory in tests and benchmarks
   stress-ng                                 # a busy machine for the scanner (integration.limits.busy)
+  tcpdump                                   # the order probes leave in (tests/integration/order.sh)
   libxml2-utils xsltproc ndiff              # output tests: xmllint (nmap.dtd), nmap.xsl, ndiff
   pandoc man-db                             # man pages made from README.md; man checks them
   dpkg-dev file lintian                     # Debian packages: dpkg-shlibdeps, checks of the .debs

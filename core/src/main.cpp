@@ -276,7 +276,7 @@ int scan(CliOptions opts) {
     for (const Job& j : jobs)
         io_of_job.push_back(j.connect ? static_cast<ProbeIo*>(&connect_io) : packet_io ? &*packet_io : nullptr);
     Pipeline pipeline({plan, io_of_job, sources, routes, timing, shard, cfg.seed ? seed_key(*cfg.seed) : random_key(),
-                       done, progress, prober ? &*prober : nullptr, nullptr, {}, {}, {}},
+                       done, progress, prober ? &*prober : nullptr, nullptr, {}, {}, {}, cfg.sequential.value_or(false)},
                       outputs);
     pipeline.run(targets);
 

@@ -96,6 +96,38 @@ TEST(Shards, DisjointAndCoverTheWholeScan) {
     }
 }
 
+// -r: each (job, port) in turn over every host, ports ascending, whatever the key; the
+// shards of an ordered scan are still disjoint and whole. Without it the order is not
+// ascending (a keyed permutation of 4 x 64 items is the identity with chance 1/256!).
+TEST(Shards, SequentialPortsComeInOrder) {
+    TargetSet hosts;
+    hosts.add("198.18.0.0/26");
+    hosts.normalize(nullptr);
+    const std::vector<Job> jobs = {make_job(technique("syn"), {22, 80, 443, 8080})};
+    const auto ordered_items = [&](Shard shard) {
+        PairOrder order(hosts, jobs, std::vector<std::uint16_t>{0}, order_key(seed_key(5), 0), shard, ShardUnit::Pair,
+                        {}, true);
+        std::vector<Key> out;
+        Item item;
+        while (order.next(item)) out.emplace_back(item.host.str(), item.job, item.port);
+        return out;
+    };
+    const auto all = ordered_items({});
+    ASSERT_EQ(all.size(), 4u * 64u);
+    std::map<std::string, std::vector<std::uint16_t>> ports_of;
+    for (const auto& [host, job, port] : all) ports_of[host].push_back(port);
+    ASSERT_EQ(ports_of.size(), 64u);
+    for (const auto& [host, ports] : ports_of) EXPECT_EQ(ports, (std::vector<std::uint16_t>{22, 80, 443, 8080})) << host;
+    EXPECT_EQ(std::get<0>(all[0]), "198.18.0.0");
+    EXPECT_EQ(std::get<0>(all[1]), "198.18.0.1");  // the hosts interleaved, not one host's ports in a burst
+    std::set<Key> sharded;
+    for (std::uint32_t k = 1; k <= 3; ++k)
+        for (const Key& item : ordered_items({k, 3})) EXPECT_TRUE(sharded.insert(item).second);
+    EXPECT_EQ(sharded, std::set<Key>(all.begin(), all.end()));
+    const auto random = items_of(hosts, jobs, order_key(seed_key(5), 0), {}, ShardUnit::Pair);
+    EXPECT_NE(random, all);
+}
+
 TEST(Shards, TheSameSeedGivesTheSameOrder) {
     TargetSet hosts;
     hosts.add("198.18.0.0/26");

@@ -125,7 +125,7 @@ bool CliOptions::only_resume() const {
     const ScanConfig& s = scan;
     return resume && !profile && s.plugins.empty() && !s.discovery && !s.ping_only && !s.ports && !s.top_ports &&
            s.targets.empty() && !s.input_list && s.exclude.empty() && !s.exclude_file && !s.service &&
-           s.source_ip.empty() && !s.shard && !s.seed && plugin_args.empty() && !scanflags;
+           s.source_ip.empty() && !s.shard && !s.seed && !s.sequential && plugin_args.empty() && !scanflags;
 }
 
 int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
@@ -224,6 +224,9 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         ->type_name("LIST")->allow_extra_args(false);
     std::string shard;
     app.add_option("--shard", shard, "Scan shard K of N (1..N) of the scan; needs --seed")->type_name("K/N");
+    bool sequential = false;
+    app.add_flag("-r,--sequential-ports", sequential,
+                 "Probe ports in order, as nmap's -r (default: a random order, so that no host sees a sweep)");
     std::uint64_t seed = 0;
     auto* seed_opt = app.add_option("--seed", seed, "The seed of the scan's order (the same in every shard)")
                          ->type_name("S");
@@ -375,6 +378,7 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         if (!source_ip.empty()) s.source_ip = source_ip;
         if (!shard.empty()) s.shard = shard;
         if (seed_opt->count() > 0) s.seed = seed;
+        if (sequential) s.sequential = true;
         if (reason) s.reason = true;
         if (open) s.open = true;
         if (!input_list.empty()) s.input_list = input_list;

@@ -63,6 +63,7 @@ struct ScanConfig {
     std::optional<int> version_intensity;
     std::optional<std::string> service_db;
     std::optional<std::uint64_t> seed;
+    std::optional<bool> sequential;  // -r: ports in order, not in a random one
     std::optional<std::string> shard;  // "K/N"
     std::optional<bool> reason;
     std::optional<bool> open;

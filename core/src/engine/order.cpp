@@ -2,7 +2,7 @@
 
 namespace scanfw {
 
-Permutation::Permutation(std::uint64_t n, const SipKey& key) : n_(n), key_(key) {
+Permutation::Permutation(std::uint64_t n, const SipKey& key, bool ordered) : n_(n), key_(key), ordered_(ordered) {
     unsigned bits = 2;
     while (bits < 64 && (std::uint64_t{1} << bits) < n) bits += 2;
     half_bits_ = bits / 2;
@@ -21,7 +21,7 @@ std::uint64_t Permutation::encrypt(std::uint64_t x) const {
     return (left << half_bits_) | right;
 }
 
-std::uint64_t Permutation::operator()(std::uint64_t i) const {
+std::uint64_t Permutation::walk(std::uint64_t i) const {
     // Cycle walking: the domain is at most 4n, so this takes a few steps on average.
     std::uint64_t x = encrypt(i);
     while (x >= n_) x = encrypt(x);
@@ -40,7 +40,7 @@ SipKey order_key(const SipKey& seed, std::uint64_t chunk) {
 }
 
 PairOrder::PairOrder(const TargetSet& hosts, std::span<const Job> jobs, std::span<const std::uint16_t> job_ids,
-                     const SipKey& key, Shard shard, ShardUnit unit, Skip skip)
+                     const SipKey& key, Shard shard, ShardUnit unit, Skip skip, bool ordered)
     : hosts_(hosts),
       pairs_([&] {
           std::vector<std::pair<std::uint16_t, std::uint16_t>> pairs;
@@ -48,11 +48,12 @@ PairOrder::PairOrder(const TargetSet& hosts, std::span<const Job> jobs, std::spa
               for (std::uint16_t port : jobs[id].ports) pairs.emplace_back(id, port);
           return pairs;
       }()),
-      perm_(hosts.size() * pairs_.size(), key),
+      perm_(hosts.size() * pairs_.size(), key, ordered),
       host_perm_(hosts.size(), SipKey{key[1], key[0]}),
       shard_(shard),
       unit_(unit),
-      skip_(std::move(skip)) {
+      skip_(std::move(skip)),
+      ordered_(ordered) {
     // A pair shard starts at its own offset and steps by the shard count.
     if (unit_ == ShardUnit::Pair) next_ = shard_.index - 1;
 }
@@ -66,9 +67,9 @@ bool PairOrder::next(Item& out) {
     while (next_ < perm_.size()) {
         const std::uint64_t i = perm_(next_);
         next_ += step;
-        const std::uint64_t h = i / pairs_.size();
+        const std::uint64_t h = ordered_ ? i % hosts_.size() : i / pairs_.size();
         if (unit_ == ShardUnit::Host && !host_in_shard(h)) continue;
-        const auto& [job, port] = pairs_[i % pairs_.size()];
+        const auto& [job, port] = pairs_[ordered_ ? i / hosts_.size() : i % pairs_.size()];
         out = Item{hosts_.at(h), port, job};
         if (!skip_ || !skip_(out)) return true;
     }

@@ -23,11 +23,12 @@ struct Shard {
 };
 
 // A keyed bijection of [0, n): a 4-round Feistel network on the next even power of
-// two, with cycle walking. O(1) memory; the same key gives the same order.
+// two, with cycle walking. O(1) memory; the same key gives the same order. `ordered`:
+// the identity instead (-r).
 class Permutation {
 public:
-    Permutation(std::uint64_t n, const SipKey& key);
-    std::uint64_t operator()(std::uint64_t i) const;
+    Permutation(std::uint64_t n, const SipKey& key, bool ordered = false);
+    std::uint64_t operator()(std::uint64_t i) const { return ordered_ ? i : walk(i); }
     std::uint64_t size() const { return n_; }
 
 private:
@@ -35,6 +36,8 @@ private:
     unsigned half_bits_;
     std::uint64_t half_mask_;
     SipKey key_;
+    bool ordered_;
+    std::uint64_t walk(std::uint64_t i) const;
     std::uint64_t encrypt(std::uint64_t x) const;
 };
 
@@ -49,11 +52,14 @@ enum class ShardUnit : std::uint8_t { Pair, Host };
 
 // The items of `hosts` x each job's ports, in the permutation's order; a shard's
 // share only. `skip` drops items (excluded hosts, results a resumed scan has).
+// `ordered` (-r): each (job, port) in turn over every host, so each host sees its ports
+// in order.
 class PairOrder final : public ItemSource {
 public:
     using Skip = std::function<bool(const Item&)>;
     PairOrder(const TargetSet& hosts, std::span<const Job> jobs, std::span<const std::uint16_t> job_ids,
-              const SipKey& key, Shard shard = {}, ShardUnit unit = ShardUnit::Pair, Skip skip = {});
+              const SipKey& key, Shard shard = {}, ShardUnit unit = ShardUnit::Pair, Skip skip = {},
+              bool ordered = false);
     bool next(Item& out) override;
     bool finished() const override { return next_ >= perm_.size(); }
     std::uint64_t position() const override { return next_; }
@@ -70,6 +76,7 @@ private:
     Shard shard_;
     ShardUnit unit_;
     Skip skip_;
+    bool ordered_;
     std::uint64_t next_ = 0;
 };
 

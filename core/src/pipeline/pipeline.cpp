@@ -121,7 +121,7 @@ void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
     };
     if (s_.plan.host_jobs.empty()) {
         // -Pn: every target is up; shards split the (host, port) pairs.
-        PairOrder order(chunk, jobs, s_.plan.port_jobs, key, s_.shard, ShardUnit::Pair, skip_port);
+        PairOrder order(chunk, jobs, s_.plan.port_jobs, key, s_.shard, ShardUnit::Pair, skip_port, s_.sequential);
         PortScan port_scan(jobs, counter, s_.routes, true, names);
         // Every host of the chunk is probed and most answer: their tables are sized
         // once, not grown by rehashing (with discovery, only the hosts found up are).
@@ -138,7 +138,7 @@ void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
         // split the hosts.
         PairOrder discovery_order(chunk, jobs, s_.plan.host_jobs, key, s_.shard, ShardUnit::Host);
         Discovery* discovery_ptr = nullptr;
-        UpHosts up(jobs, s_.plan.port_jobs, {key[1], key[0]}, [&] { return discovery_ptr->done(); });
+        UpHosts up(jobs, s_.plan.port_jobs, {key[1], key[0]}, [&] { return discovery_ptr->done(); }, s_.sequential);
         Scheduler* scheduler_ptr = nullptr;
         Discovery::Hooks hooks;
         hooks.up = [&](const IpAddress& host) {

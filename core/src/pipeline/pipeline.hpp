@@ -45,6 +45,7 @@ public:
         Waiter wait;
         AnswerLimits::Shown limits_shown;  // told when a host first shows a limit
         HostLoss::Shown loss_shown;        // told when a host's first answer needed a retransmission
+        bool sequential = false;           // -r: each host's ports in order
     };
     Pipeline(Setup setup, ResultSink& out) : s_(std::move(setup)), out_(out) {}
 

@@ -5,8 +5,8 @@
 namespace scanfw {
 
 UpHosts::UpHosts(std::span<const Job> jobs, std::span<const std::uint16_t> port_jobs, const SipKey& key,
-                 std::function<bool()> closed)
-    : key_(key), closed_(std::move(closed)) {
+                 std::function<bool()> closed, bool ordered)
+    : key_(key), ordered_(ordered), closed_(std::move(closed)) {
     for (std::uint16_t id : port_jobs)
         for (std::uint16_t port : jobs[id].ports) pairs_.emplace_back(id, port);
 }
@@ -22,7 +22,7 @@ bool UpHosts::next(Item& out) {
             const IpAddress h = waiting_.front();
             waiting_.pop_front();
             const std::uint64_t salt[2] = {IpAddressHash{}(h), key_[0]};
-            active_.push_back(Active{h, Permutation(pairs_.size(), {siphash24(key_, salt, sizeof salt), key_[1]}), 0});
+            active_.push_back(Active{h, Permutation(pairs_.size(), {siphash24(key_, salt, sizeof salt), key_[1]}, ordered_), 0});
         }
         if (active_.empty()) return false;
         turn_ %= active_.size();

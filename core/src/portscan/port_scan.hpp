@@ -23,9 +23,10 @@ namespace scanfw {
 // pairs in an order of its own, interleaved across the hosts being scanned.
 class UpHosts final : public ItemSource {
 public:
-    // `closed`: whether more hosts may still come (discovery is not over).
+    // `closed`: whether more hosts may still come (discovery is not over). `ordered`
+    // (-r): each host's pairs in order.
     UpHosts(std::span<const Job> jobs, std::span<const std::uint16_t> port_jobs, const SipKey& key,
-            std::function<bool()> closed);
+            std::function<bool()> closed, bool ordered = false);
     void add(const IpAddress& host);
     bool next(Item& out) override;
     bool finished() const override { return active_.empty() && waiting_.empty() && closed_(); }
@@ -41,6 +42,7 @@ private:
     static constexpr std::size_t kActive = 256;  // hosts interleaved at once
     std::vector<std::pair<std::uint16_t, std::uint16_t>> pairs_;
     SipKey key_;
+    bool ordered_;
     std::deque<IpAddress> waiting_;
     std::vector<Active> active_;
     std::size_t turn_ = 0;

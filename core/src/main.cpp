@@ -185,10 +185,12 @@ int scan(CliOptions opts) {
     // Every privileged resource is opened now, before any plugin code is loaded or any
     // output file created; then the privileges go, so that no plugin ever runs with
     // more than the user who started scanfw has.
+    const int ifindex = cfg.interface ? interface_index(*cfg.interface) : 0;  // -e
     std::unique_ptr<RawIo> raw;
     std::string raw_error;
     try {
         raw = open_raw_io(total_hosts * std::max(ports.tcp.size(), ports.udp.size()));
+        if (ifindex != 0) raw->socket.bind_to_interface(ifindex);
     } catch (const RuntimeError& e) {
         raw_error = e.what();
     }
@@ -221,7 +223,7 @@ int scan(CliOptions opts) {
         prober.emplace(*probe_db, services::ProberOptions{.intensity = cfg.version_intensity.value_or(7)});
     }
 
-    Routes routes;
+    Routes routes = ifindex != 0 ? Routes::through(ifindex) : Routes();
     if (cfg.discovery) check_link_targets(plan, targets, routes);
     report_unrouted(targets, routes);
 
@@ -271,7 +273,7 @@ int scan(CliOptions opts) {
     Sources sources(routes, pool);
     std::optional<PacketIo> packet_io;
     if (raw) packet_io.emplace(*raw, routes);
-    ConnectIo connect_io(!pool.empty());
+    ConnectIo connect_io(!pool.empty(), ifindex);
     std::vector<ProbeIo*> io_of_job;
     for (const Job& j : jobs)
         io_of_job.push_back(j.connect ? static_cast<ProbeIo*>(&connect_io) : packet_io ? &*packet_io : nullptr);

@@ -125,7 +125,7 @@ bool CliOptions::only_resume() const {
     const ScanConfig& s = scan;
     return resume && !profile && s.plugins.empty() && !s.discovery && !s.ping_only && !s.ports && !s.top_ports &&
            s.targets.empty() && !s.input_list && s.exclude.empty() && !s.exclude_file && !s.service &&
-           s.source_ip.empty() && !s.shard && !s.seed && !s.sequential && plugin_args.empty() && !scanflags;
+           s.source_ip.empty() && !s.shard && !s.seed && !s.sequential && !s.interface && plugin_args.empty() && !scanflags;
 }
 
 int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
@@ -222,6 +222,11 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
     app.add_option("--source-ip", source_ip,
                    "Send from these addresses of this host (a pool: address, range or prefix, comma-separated)")
         ->type_name("LIST")->allow_extra_args(false);
+    std::string interface;
+    app.add_option("-e,--interface", interface,
+                   "Send through this interface, as nmap's -e: its address is the source, and a target with no "
+                   "route through it is taken as on its link")
+        ->type_name("IFACE");
     std::string shard;
     app.add_option("--shard", shard, "Scan shard K of N (1..N) of the scan; needs --seed")->type_name("K/N");
     bool sequential = false;
@@ -379,6 +384,7 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         if (!shard.empty()) s.shard = shard;
         if (seed_opt->count() > 0) s.seed = seed;
         if (sequential) s.sequential = true;
+        if (!interface.empty()) s.interface = interface;
         if (reason) s.reason = true;
         if (open) s.open = true;
         if (!input_list.empty()) s.input_list = input_list;

@@ -56,6 +56,7 @@ void ScanConfig::override_with(const ScanConfig& over) {
     take(service_db, over.service_db);
     take(seed, over.seed);
     take(sequential, over.sequential);
+    take(interface, over.interface);
     take(shard, over.shard);
     take(reason, over.reason);
     take(open, over.open);
@@ -155,7 +156,7 @@ namespace {
 
 constexpr const char* kKnownKeys =
     "name, description, plugins, discovery, ping-only, disable-arp-ping, ports, top-ports, targets, input-list, "
-    "exclude, exclude-file, timing, timeout, min-rtt-timeout, max-rtt-timeout, initial-rtt-timeout, retries, max-retries, rate, min-rate, defeat-icmp-ratelimit, source-ip, service, "
+    "exclude, exclude-file, timing, timeout, min-rtt-timeout, max-rtt-timeout, initial-rtt-timeout, retries, max-retries, rate, min-rate, defeat-icmp-ratelimit, source-ip, interface, service, "
     "version-intensity, service-db, seed, sequential-ports, shard, reason, open, outputs";
 
 std::string_view trim(std::string_view s) {
@@ -216,6 +217,7 @@ public:
             else if (key == "version-intensity") cfg.version_intensity = static_cast<int>(number(v, key, 0, 9));
             else if (key == "service-db") cfg.service_db = text(v, key);
             else if (key == "sequential-ports") cfg.sequential = flag(v, key);
+            else if (key == "interface") cfg.interface = text(v, key);
             else if (key == "seed") cfg.seed = number(v, key, 0, std::numeric_limits<std::uint64_t>::max());
             else if (key == "shard") cfg.shard = text(v, key);
             else if (key == "reason") cfg.reason = flag(v, key);

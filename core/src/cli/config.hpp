@@ -64,6 +64,7 @@ struct ScanConfig {
     std::optional<std::string> service_db;
     std::optional<std::uint64_t> seed;
     std::optional<bool> sequential;  // -r: ports in order, not in a random one
+    std::optional<std::string> interface;  // -e: send and connect through this interface
     std::optional<std::string> shard;  // "K/N"
     std::optional<bool> reason;
     std::optional<bool> open;

@@ -19,8 +19,8 @@ namespace scanfw {
 
 std::size_t ConnectIo::parallelism() { return socket_budget(8192); }
 
-ConnectIo::ConnectIo(bool bind_source)
-    : bind_source_(bind_source), parallel_(parallelism()), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
+ConnectIo::ConnectIo(bool bind_source, int ifindex)
+    : bind_source_(bind_source), ifindex_(ifindex), parallel_(parallelism()), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
     if (epoll_ < 0) throw RuntimeError(fmt::format("epoll_create1: {}", std::strerror(errno)));
 }
 
@@ -47,6 +47,12 @@ bool ConnectIo::send(const Job&, const Item& item, const IpAddress& source, Send
     const linger lg{1, 0};  // close() sends RST, as a scanner should, and leaves no TIME_WAIT
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     socklen_t len = 0;
+    // -e: through that interface (an unbound socket needs no privilege for it).
+    if (ifindex_ != 0 && setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex_, sizeof ifindex_) != 0) {
+        const int err = errno;
+        close(fd);
+        throw RuntimeError(fmt::format("-e: cannot bind a socket to interface {}: {}", ifindex_, std::strerror(err)));
+    }
     if (bind_source_) {
         const int one = 1;
         setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);

@@ -11,8 +11,9 @@ namespace scanfw {
 
 class ConnectIo final : public ProbeIo {
 public:
-    // `bind_source`: bind each socket to the source the engine chose (--source-ip).
-    explicit ConnectIo(bool bind_source);
+    // `bind_source`: bind each socket to the source the engine chose (--source-ip);
+    // `ifindex`: to this interface (-e; 0: none).
+    explicit ConnectIo(bool bind_source, int ifindex = 0);
     ~ConnectIo() override;
     void begin(std::span<const Job>) override {}
     void end() override;
@@ -29,6 +30,7 @@ public:
 private:
     void complete(int fd, int err, std::vector<Answer>& out);
     const bool bind_source_;
+    const int ifindex_;
     const std::size_t parallel_;
     const int epoll_;
     std::uint64_t opened_ = 0, next_mark_ = 1;

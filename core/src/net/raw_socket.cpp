@@ -42,6 +42,13 @@ RawSocket::RawSocket() : fd4_(open_raw(AF_INET)), fd6_(open_raw(AF_INET6)) {
     if (link_ < 0) spdlog::debug("no packet socket (ARP and neighbour discovery unavailable): {}", std::strerror(errno));
 }
 
+void RawSocket::bind_to_interface(int ifindex) {
+    for (const int fd : {fd4_, fd6_})
+        if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, sizeof ifindex) != 0)
+            throw RuntimeError(fmt::format("-e: cannot bind the raw socket to interface {}: {}", ifindex,
+                                           std::strerror(errno)));
+}
+
 RawSocket::~RawSocket() {
     {
         std::lock_guard lock(mu_);

@@ -44,6 +44,9 @@ public:
     // socket. Throws RuntimeError (EPERM: needs CAP_NET_RAW).
     RawSocket();
     ~RawSocket() override;
+    // -e: every IP packet leaves through this interface, whatever the routing table says
+    // (a packet to a link-layer address names its interface anyway). Throws RuntimeError.
+    void bind_to_interface(int ifindex);
     RawSocket(const RawSocket&) = delete;
     RawSocket& operator=(const RawSocket&) = delete;
 

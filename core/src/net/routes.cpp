@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/errors.hpp"
 #include "common/zones.hpp"
 
 namespace scanfw {
@@ -41,7 +42,7 @@ void describe_interface(Route& r) {
 
 }  // namespace
 
-std::optional<Route> kernel_route(const IpAddress& dst) {
+std::optional<Route> kernel_route(const IpAddress& dst, int oif) {
     const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) return std::nullopt;
     const bool v4 = dst.family == Family::V4;
@@ -62,7 +63,8 @@ std::optional<Route> kernel_route(const IpAddress& dst) {
     rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(alen));
     std::memcpy(RTA_DATA(rta), dst.bytes.data(), alen);
     req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-    if (const int zone = static_cast<int>(zones::of(dst)); zone != 0) {  // fe80::1%eth0: through that interface
+    // fe80::1%eth0, or -e eth0: through that interface.
+    if (const int zone = zones::of(dst) != 0 ? static_cast<int>(zones::of(dst)) : oif; zone != 0) {
         rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
         rta->rta_type = RTA_OIF;
         rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(sizeof zone));
@@ -177,23 +179,30 @@ std::optional<Route> Routes::lookup(const IpAddress& dst) {
     // /28 routed elsewhere) is asked address by address, and link-local addresses of
     // different links share fe80::/64: each is asked alone.
     if (fixed_) return fixed_(dst);
-    if (zones::link_local(dst)) return kernel_route(dst);
+    if (zones::link_local(dst)) return kernel_route(dst, oif_);
     if (!fine_) fine_ = kernel_fine_routes();
     const IpAddress block = route_block(dst);
     if (const auto it = fine_->find(block); it != fine_->end())
         for (const LongRoute& r : it->second)
             if (r.contains(dst)) {
                 if (auto hit = by_address_.find(dst); hit != by_address_.end()) return hit->second;
-                auto route = kernel_route(dst);
+                auto route = kernel_route(dst, oif_);
                 if (by_address_.size() > 65536) by_address_.clear();
                 by_address_.emplace(dst, route);
                 return route;
             }
     if (auto it = cache_.find(block); it != cache_.end()) return it->second;
-    auto r = kernel_route(dst);
+    auto r = kernel_route(dst, oif_);
     if (cache_.size() > 65536) cache_.clear();
     cache_.emplace(block, r);
     return r;
+}
+
+int interface_index(const std::string& name) {
+    const unsigned index = name.empty() || name.size() >= IF_NAMESIZE ? 0 : if_nametoindex(name.c_str());
+    if (index == 0)
+        throw InputError(fmt::format("-e {}: this host has no interface of that name (`ip link` lists them)", name));
+    return static_cast<int>(index);
 }
 
 }  // namespace scanfw

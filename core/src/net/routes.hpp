@@ -42,12 +42,20 @@ public:
     using Resolver = std::function<std::optional<Route>(const IpAddress&)>;
     Routes() = default;
     explicit Routes(Resolver fixed) : fixed_(std::move(fixed)) {}
+    // Every route through this interface (-e), as `ip route get ADDR oif IFACE` gives:
+    // a target with no route through it is taken as on its link.
+    static Routes through(int ifindex) {
+        Routes r;
+        r.oif_ = ifindex;
+        return r;
+    }
 
     // nullopt when there is no route (or it is unreachable/prohibited).
     std::optional<Route> lookup(const IpAddress& dst);
 
 private:
     Resolver fixed_;
+    int oif_ = 0;  // -e: the interface every route goes through (0: the kernel's choice)
     absl::flat_hash_map<IpAddress, std::optional<Route>, IpAddressHash> cache_;  // by /24, /64
     // Routes longer than the block they are in (this host's own addresses, a /28
     // routed elsewhere), by block: an address under one is asked (and cached) alone; the rest of
@@ -61,7 +69,9 @@ IpAddress route_block(const IpAddress& a);
 // The routes longer than their block, in any routing table, by block. Exposed for tests.
 FineRoutes kernel_fine_routes();
 
-// One netlink route query, uncached. Exposed for tests.
-std::optional<Route> kernel_route(const IpAddress& dst);
+// One netlink route query, uncached, through interface `oif` if not 0. Exposed for tests.
+std::optional<Route> kernel_route(const IpAddress& dst, int oif = 0);
+// The index of the interface named `name` (-e); throws InputError naming it if there is none.
+int interface_index(const std::string& name);
 
 }  // namespace scanfw

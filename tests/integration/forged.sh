@@ -144,6 +144,9 @@ fi
 if [ "$fail" != 0 ]; then
     echo "--- scanfw stdout:"; cat "$work/scanfw.stdout"
     echo "--- scanfw stderr (last 60 lines):"; tail -n 60 "$work/scanfw.stderr"
+    # -vv logs the rounds of ports in doubt, their tries and witnesses: why a port stayed.
+    echo "--- scanfw's rounds (last 120 lines of them):"
+    grep -E "round [0-9]+ of|in a round|witness (silent|answered)" "$work/scanfw.stderr" | tail -n 120
 fi
 grep -E "packets captured|dropped" "$work/scanfw.stderr" | sed 's/^/scanfw: /' || true
 

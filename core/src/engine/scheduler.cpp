@@ -38,10 +38,15 @@ constexpr std::size_t kBatch = 128;
 // as silent (a host whose limiter never lets an error through again).
 constexpr int kMaxTries = 200;
 
-// The kind of rate-limited answer a reply is, if any.
+// The kind of rate-limited answer a reply is, if any. Not an IP protocol scan's ICMP
+// item answered by an ICMP error (Reply::Kind::Ip, Matcher::match_error): that error
+// is the quoted probe's answer, and counts there. Counted for the ICMP item too, each
+// error was two limited answers, the ICMP item (whose own probe draws an echo reply)
+// became a witness, and while it was out as one, any error from the host, a round
+// port's included, passed for its answer (integration.forged: rounds with useless
+// witnesses, and quiet spells voided by errors "drawn" up to 10 s back).
 std::optional<Limited> limited_kind(const Reply& r) {
-    if (r.kind == Reply::Kind::IcmpError || (r.kind == Reply::Kind::Ip && r.unreach != Unreach::None))
-        return Limited::IcmpError;
+    if (r.kind == Reply::Kind::IcmpError) return Limited::IcmpError;
     if (r.kind == Reply::Kind::Tcp && (r.tcp_flags & tcp_flag::RST)) return Limited::Rst;
     if (r.kind == Reply::Kind::Connect && r.connect_errno == ECONNREFUSED) return Limited::Rst;
     if (r.kind == Reply::Kind::Connect && r.connect_errno != 0) return Limited::IcmpError;
@@ -297,6 +302,8 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
         if (f.covered > 0) know_.limits.covered_miss();
     }
     if (f.witness) {
+        spdlog::debug("{} {} {}: witness answered ({})", job.name(), a.item.host.str(), a.item.port,
+                      kind ? (*kind == Limited::Rst ? "a RST" : "an ICMP error") : "not a limited answer");
         know_.limits.round_result(a.item.host, kind, true, now);
         flights_.erase(it);
         return;
@@ -385,6 +392,7 @@ void Scheduler::expire(Clock::time_point now) {
         if (jobs_[d.item.job].connect && now - *left >= kKernelSynRetry)
             know_.limits.unseen(host, bit(Limited::IcmpError) | bit(Limited::Rst), *left + kKernelSynRetry, now);
         if (f.witness) {
+            spdlog::debug("{} {} {}: witness silent", jobs_[d.item.job].name(), host.str(), d.item.port);
             know_.limits.round_result(host, std::nullopt, true, now);
             flights_.erase(it);
             continue;
@@ -396,12 +404,18 @@ void Scheduler::expire(Clock::time_point now) {
             know_.limits.counted_covered(host);
         }
         const bool round_try = f.in_round;
-        SPDLOG_TRACE("{} {} {}: try {} sent {:.6f} silent; tries {} (scan loss {}); covered {} (needed {}; kinds {}, "
-                     "{} in its burst){}",
-                     jobs_[d.item.job].name(), host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()),
-                     max_tries(host), loss_.loss().value_or(-1), f.covered,
-                     kinds ? covered_needed(max_tries(host), host) : 0, kinds, f.in_burst,
-                     f.in_round ? ", in a round" : "");
+        // Every try at trace level (-vvv in a build with SPDLOG_ACTIVE_LEVEL=0); a round's
+        // at debug (-vv) in every build: they are few, and they show why a port in doubt
+        // stays there.
+        if (round_try || spdlog::should_log(spdlog::level::trace))
+            spdlog::log(round_try ? spdlog::level::debug : spdlog::level::trace,
+                        "{} {} {}: try {} sent {:.6f} silent; tries {} (scan loss {}); covered {} (needed {}; kinds "
+                        "{}, {} in its burst{}){}",
+                        jobs_[d.item.job].name(), host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()),
+                        max_tries(host), loss_.loss().value_or(-1), f.covered,
+                        kinds ? covered_needed(max_tries(host), host) : 0, kinds, f.in_burst,
+                        know_.limits.witnesses_usable(host) ? "" : "; witnesses unusable",
+                        f.in_round ? ", in a round" : "");
         f.in_round = false;
         next_step(it, kinds, round_try, now);
         // After the port is back in its queue: the round's end places it.
@@ -543,9 +557,10 @@ std::size_t Scheduler::send_rounds(Clock::time_point now, std::size_t budget) {
             ++sent;
         }
         flush_all();
-        SPDLOG_TRACE("round {} of {}: {} port(s) ({}), {} witness(es) ({})", round.number, round.host.str(),
-                     round.items.size(), round.items.empty() ? 0 : round.items.front().port, round.witnesses.size(),
-                     round.witnesses.empty() ? 0 : round.witnesses.front().port);
+        spdlog::debug("round {} of {}: {} port(s) ({}), {} witness(es) ({}), witness gap {:.3f} ms", round.number,
+                      round.host.str(), round.items.size(), round.items.empty() ? 0 : round.items.front().port,
+                      round.witnesses.size(), round.witnesses.empty() ? 0 : round.witnesses.front().port,
+                      seconds(know_.limits.witness_gap(round.host)) * 1e3);
         for (const Item& w : round.witnesses) {
             if (last) witnesses_.push_back({w, source, last->first, last->second, now});
             else know_.limits.round_result(round.host, std::nullopt, true, now);  // nothing to witness

@@ -313,9 +313,11 @@ private:
                             continue;
                         }
                         problem("{} {} port {}: every try lost, but too few tries for the path's loss ({} tries, "
-                                "{} lost on the way, {} answers, {} held back, {} lost back; path loss {:.2f}/{:.2f})",
+                                "{} lost on the way, {} answers, {} held back, {} lost back; path loss {:.2f}/{:.2f}; "
+                                "concluded at {:.3f} s)",
                                 job.name(), t.addr.str(), p, e.probes + e.lost_out, e.lost_out, e.answers, e.limited,
-                                e.lost_back, t.spec ? t.spec->path.loss_out : 0, t.spec ? t.spec->path.loss_back : 0);
+                                e.lost_back, t.spec ? t.spec->path.loss_out : 0, t.spec ? t.spec->path.loss_back : 0,
+                                seconds(it->second.at - SimClock::epoch()));
                         continue;
                     }
                     if (late_path(t.spec, run_.timing) || late_service(t.spec, p, run_.timing, job.info().answered_by_applications)) {

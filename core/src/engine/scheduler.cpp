@@ -472,6 +472,14 @@ void Scheduler::release_deferred(Clock::time_point now) {
     releasing_ = false;
 }
 
+// Whether a silent port needs more tries than it had, by what is known now.
+bool Scheduler::needs_more(const Item& item, Flight& f) const {
+    const int tries = max_tries(item.host);
+    const std::uint8_t kinds = kinds_for(item, f);
+    if (!kinds) return f.tries < tries;
+    return f.covered < covered_needed(tries, item.host) && f.tries < kMaxTries;
+}
+
 // Tries for a port of `host` to be missed below 1e-5: the scan's loss, or the host's
 // if it has shown more.
 int Scheduler::max_tries(const IpAddress& host) const { return loss_.max_tries(know_.loss.loss(host)); }
@@ -621,6 +629,14 @@ void Scheduler::silence(Flights::iterator it, Clock::time_point now) {
             look_at(it->first, f, until, true);
             return;
         }
+    }
+    // The host may have shown its loss during the wait (seed 865343: a late answer of
+    // another port 0.2 s into the 1.95 s wait; the port's 6 tries had been enough for
+    // a loss not yet seen, 12 were needed): then more tries, not silence.
+    if (f.final_at != Clock::time_point{} && !f.witness && needs_more(it->first, f)) {
+        f.final_at = {};
+        next_step(it, kinds_for(it->first, f), false, now);
+        return;
     }
     finish(it, silence_[it->first.job], Outcome{});
 }

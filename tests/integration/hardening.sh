@@ -167,7 +167,9 @@ PY
   check "at least 99% answered closed" test "$closed" -ge 990000
   [ "$fail" = 0 ] || { echo "the summary: $(tail -1 "$work/out.jsonl")"; echo "stderr: $(tail -5 "$work/err")"; }
   # ASan's shadow memory and quarantine (build-asan/) cost far more than 64 MiB.
-  if ldd "$bin" 2>/dev/null | grep -q libasan; then
+  # The list whole, then searched: "ldd | grep -q" fails under pipefail when grep closes
+  # the pipe early (see services.sh).
+  if [[ "$(ldd "$bin" 2>/dev/null)" == *libasan* ]]; then
     echo "skip peak RSS ceiling: $(basename "$bin") is built with AddressSanitizer"
   else
     check "peak RSS under 64 MiB (${rss_kb} kB)" test "$rss_kb" -lt 65536

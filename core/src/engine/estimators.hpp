@@ -239,9 +239,10 @@ public:
     // the chance E[p^T] over the hosts' losses p, which a few lossy hosts among many
     // clean ones set, not the mean loss: so it is read from how many tries the answers
     // needed. The share of answers that needed more than j tries estimates E[p^j]
-    // (each level as an upper bound, upper_share()); beyond the deepest level that five answers reached, each further
-    // try is taken to divide it by the largest ratio between successive levels, which
-    // for a mix of hosts is the lossiest hosts' loss. With no late answer, or too few,
+    // (each level as an upper bound, upper_share()); beyond the deepest level that
+    // five answers reached, each further try is taken to divide it by the largest
+    // ratio between successive levels, which for a mix of hosts is the lossiest
+    // hosts' loss. With no late answer, or too few,
     // that is the share of late answers (as one bound); with fewer than 20 answers,
     // that too if one was late, else the configured tries. `host_loss`: a host's own
     // loss, if it has shown more.

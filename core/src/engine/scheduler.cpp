@@ -407,8 +407,9 @@ void Scheduler::expire(Clock::time_point now) {
         // Every try at trace level (-vvv in a build with SPDLOG_ACTIVE_LEVEL=0); a round's
         // at debug (-vv) in every build: they are few, and they show why a port in doubt
         // stays there.
-        if (round_try || spdlog::should_log(spdlog::level::trace))
-            spdlog::log(round_try ? spdlog::level::debug : spdlog::level::trace,
+        // (Asked first: the arguments cost a few estimates to compute.)
+        if (const auto level = round_try ? spdlog::level::debug : spdlog::level::trace; spdlog::should_log(level))
+            spdlog::log(level,
                         "{} {} {}: try {} sent {:.6f} silent; tries {} (scan loss {}); covered {} (needed {}; kinds "
                         "{}, {} in its burst{}){}",
                         jobs_[d.item.job].name(), host.str(), d.item.port, f.tries, seconds(f.sent.time_since_epoch()),
@@ -472,10 +473,10 @@ void Scheduler::release_deferred(Clock::time_point now) {
     releasing_ = false;
 }
 
-// Whether a silent port needs more tries than it had, by what is known now.
-bool Scheduler::needs_more(const Item& item, Flight& f) const {
+// Whether a silent port needs more tries than it had, by what is known now (`kinds`:
+// kinds_for() the port).
+bool Scheduler::needs_more(const Item& item, const Flight& f, std::uint8_t kinds) const {
     const int tries = max_tries(item.host);
-    const std::uint8_t kinds = kinds_for(item, f);
     if (!kinds) return f.tries < tries;
     return f.covered < covered_needed(tries, item.host) && f.tries < kMaxTries;
 }
@@ -633,10 +634,12 @@ void Scheduler::silence(Flights::iterator it, Clock::time_point now) {
     // The host may have shown its loss during the wait (seed 865343: a late answer of
     // another port 0.2 s into the 1.95 s wait; the port's 6 tries had been enough for
     // a loss not yet seen, 12 were needed): then more tries, not silence.
-    if (f.final_at != Clock::time_point{} && !f.witness && needs_more(it->first, f)) {
-        f.final_at = {};
-        next_step(it, kinds_for(it->first, f), false, now);
-        return;
+    if (f.final_at != Clock::time_point{} && !f.witness) {
+        if (const std::uint8_t kinds = kinds_for(it->first, f); needs_more(it->first, f, kinds)) {
+            f.final_at = {};
+            next_step(it, kinds, false, now);
+            return;
+        }
     }
     finish(it, silence_[it->first.job], Outcome{});
 }

@@ -153,7 +153,7 @@ private:
     bool covered(std::uint8_t kinds, const IpAddress& host, const Flight& f) const;
     void notice_drops(Clock::time_point now);
     int covered_needed(int tries, const IpAddress& host) const;
-    bool needs_more(const Item& item, Flight& f) const;
+    bool needs_more(const Item& item, const Flight& f, std::uint8_t kinds) const;
     Clock::time_point deadline(const Item& item, Clock::time_point left, Clock::time_point now) const;
     void flush_all();
     void drain_after_stop();

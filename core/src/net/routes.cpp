@@ -64,7 +64,8 @@ std::optional<Route> kernel_route(const IpAddress& dst, int oif) {
     std::memcpy(RTA_DATA(rta), dst.bytes.data(), alen);
     req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
     // fe80::1%eth0, or -e eth0: through that interface.
-    if (const int zone = zones::of(dst) != 0 ? static_cast<int>(zones::of(dst)) : oif; zone != 0) {
+    const auto zone_of_dst = static_cast<int>(zones::of(dst));
+    if (const int zone = zone_of_dst != 0 ? zone_of_dst : oif; zone != 0) {
         rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.nh.nlmsg_len));
         rta->rta_type = RTA_OIF;
         rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(sizeof zone));

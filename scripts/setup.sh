@@ -24,6 +24,7 @@ packages=(
   time                                      # /usr/bin/time -v: peak memory in tests and benchmarks
   stress-ng                                 # a busy machine for the scanner (integration.limits.busy)
   tcpdump                                   # the order probes leave in (tests/integration/order.sh)
+  tmux                                      # the progress line on an 80-column terminal (tests/integration/feedback.sh)
   libxml2-utils xsltproc ndiff              # output tests: xmllint (nmap.dtd), nmap.xsl, ndiff
   pandoc man-db                             # man pages made from README.md; man checks them
   dpkg-dev file lintian                     # Debian packages: dpkg-shlibdeps, checks of the .debs
@@ -31,6 +32,7 @@ packages=(
   slurm-wlm munge                           # deploy/slurm: the one-node cluster test (tests/integration/slurm.sh)
   python3-yaml                              # tests/integration/kubernetes.sh reads the manifests
   libpcre2-dev libssl-dev                   # service detection (-sV): nmap-service-probes patterns, TLS tunnels
+  libc-ares-dev                             # reverse DNS of the hosts found (-n, -R, --dns-servers)
   openssh-server nginx-light dnsmasq vsftpd openssl  # real daemons for tests/integration/services.sh
 )
 missing=()

@@ -25,6 +25,7 @@
 #include "output/merge.hpp"
 #include "output/outputs.hpp"
 #include "output/record.hpp"
+#include "names/reverse_dns.hpp"
 #include "pipeline/pipeline.hpp"
 #include "plugin/listing.hpp"
 #include "portscan/done_items.hpp"
@@ -144,6 +145,11 @@ void print_dry_run(const DryRun& d) {
 }
 
 // --exclude and --excludefile.
+ReverseDnsMode reverse_dns_mode(const ScanConfig& cfg) {
+    const std::string mode = cfg.reverse_dns.value_or("up");
+    return mode == "never" ? ReverseDnsMode::Never : mode == "all" ? ReverseDnsMode::All : ReverseDnsMode::Up;
+}
+
 ExcludeList excludes_of(const ScanConfig& cfg) {
     ExcludeList excludes;
     for (const auto& list : cfg.exclude) excludes.add_list(list);
@@ -181,6 +187,7 @@ int scan(CliOptions opts) {
     if (opts.user) check_user(*opts.user);
     const OutputFiles files{cfg.outputs.json, cfg.outputs.xml, cfg.outputs.grepable, cfg.outputs.normal, cfg.outputs.all};
     check_output_files(files);
+    check_dns_servers(cfg.dns_servers);
 
     // Every privileged resource is opened now, before any plugin code is loaded or any
     // output file created; then the privileges go, so that no plugin ever runs with
@@ -260,6 +267,7 @@ int scan(CliOptions opts) {
 
     const DisplayOptions display{cfg.reason.value_or(false), cfg.open.value_or(false), opts.verbosity, opts.resume};
     Outputs outputs = make_outputs(files, display);
+    ReverseNames names(outputs, reverse_dns_mode(cfg), cfg.dns_servers);  // before any output begins
     const auto started = std::chrono::steady_clock::now();
     outputs.begin(info);
 
@@ -278,9 +286,11 @@ int scan(CliOptions opts) {
     for (const Job& j : jobs)
         io_of_job.push_back(j.connect ? static_cast<ProbeIo*>(&connect_io) : packet_io ? &*packet_io : nullptr);
     Pipeline pipeline({plan, io_of_job, sources, routes, timing, shard, cfg.seed ? seed_key(*cfg.seed) : random_key(),
-                       done, progress, prober ? &*prober : nullptr, nullptr, {}, {}, {}, cfg.sequential.value_or(false)},
-                      outputs);
+                       done, progress, prober ? &*prober : nullptr, nullptr, {}, {}, {}, cfg.sequential.value_or(false),
+                       opts.verbosity >= 1 && outputs.table_on_stdout()},
+                      names);
     pipeline.run(targets);
+    names.finish([] { return stop_requested(); });
 
     progress.finish();
     ScanSummary summary;
@@ -323,14 +333,39 @@ int list_targets(const CliOptions& opts) {
     if (total == 0 && cfg.targets.empty() && !cfg.input_list)
         throw InputError("no targets given: name at least one host, address or range (or -iL FILE)");
     targets.rewind();
+    // As nmap, the list names each target by its reverse DNS name (unless -n), asked
+    // for a batch at a time in parallel.
+    check_dns_servers(cfg.dns_servers);
+    std::optional<ReverseResolver> resolver;
+    if (reverse_dns_mode(cfg) != ReverseDnsMode::Never) resolver.emplace(cfg.dns_servers);
+    constexpr std::uint64_t kBatch = 1024;
     TargetSet set;
-    while (targets.next(set)) {
-        for (std::uint64_t i = 0; i < set.size(); ++i) {
-            const IpAddress a = set.at(i);
-            const std::string name = set.name_of(a);
-            if (name.empty()) fmt::print("scanfw scan report for {}\n", a.str());
-            else fmt::print("scanfw scan report for {} ({})\n", name, a.str());
+    absl::flat_hash_map<IpAddress, std::string, IpAddressHash> ptr;
+    while (!stop_requested() && targets.next(set)) {
+        for (std::uint64_t first = 0; first < set.size() && !stop_requested(); first += kBatch) {
+            const std::uint64_t end = std::min(set.size(), first + kBatch);
+            ptr.clear();
+            if (resolver) {
+                for (std::uint64_t i = first; i < end; ++i) resolver->ask(set.at(i));
+                // Each lookup ends within c-ares' bound (3 s), and after 32 unanswered in
+                // a row no more are asked: no limit of its own.
+                resolver->wait_all([] { return stop_requested(); }, std::chrono::hours(1));
+                for (auto& [a, name] : resolver->take()) ptr[a] = std::move(name);
+            }
+            for (std::uint64_t i = first; i < end; ++i) {
+                HostView view;
+                view.host = set.at(i);
+                view.status.emplace();
+                view.status->hostname = set.name_of(view.host);
+                if (const auto it = ptr.find(view.host); it != ptr.end()) view.status->ptr_name = it->second;
+                fmt::print("scanfw scan report for {}\n", host_label(view));
+                if (const auto rdns = rdns_line(view)) fmt::print("{}\n", *rdns);
+            }
         }
+    }
+    if (stop_requested()) {
+        spdlog::warn("interrupted: the list above is not complete");
+        return kExitInterrupted;
     }
     fmt::print("scanfw done: {} IP address{} (0 hosts up) scanned in {:.2f} seconds\n", total, total == 1 ? "" : "es",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

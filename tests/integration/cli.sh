@@ -104,6 +104,13 @@ max-rtt-timeout: 400ms
 initial-rtt-timeout: 300ms
 YAML
 dry "a try waits 300ms until round trips are measured, then 10ms to 400ms" --profile "$work/rtt.yaml" 198.18.0.2
+# Reverse DNS settings: -n and -R exclude each other; a profile's reverse-dns is a
+# choice; --dns-servers takes addresses.
+expect 2 "-n and -R contradict each other" -- -n -R -p 1 198.18.0.2
+printf 'reverse-dns: sometimes\n' >"$work/rdns.yaml"
+expect 2 "rdns.yaml:1:14: 'reverse-dns' must be one of up, all, never, got 'sometimes'" -- --profile "$work/rdns.yaml" 198.18.0.2
+expect 2 "--dns-servers: '198.18.0.300' is not an IP address" -- --dns-servers 198.18.0.1,198.18.0.300 -p 1 198.18.0.2
+expect 2 "--dns-servers: '198.18.0.300' is not an IP address" -- -sL --dns-servers 198.18.0.300 198.18.0.2
 # -sL lists the targets as nmap does, and scans nothing.
 list_out=$(scanfw -sL 198.18.0.0/30 localhost --exclude 198.18.0.2 2>&1)
 want=$'scanfw scan report for localhost (127.0.0.1)

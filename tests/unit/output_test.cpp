@@ -354,6 +354,42 @@ TEST_F(OutputTest, AnInterruptedScanCountsOnlyTheHostsItConcluded) {
     EXPECT_THAT(grepable, HasSubstr(" -- 2 of 8 IP addresses (1 host up) scanned in "));
 }
 
+// A reverse DNS name comes after its host, as an update (ReverseNames): every format
+// names the host as nmap does, a given name first with its "rDNS record" line, and
+// the record reads it back; the update counts no second host.
+TEST_F(OutputTest, AReverseNameArrivesAsAnUpdateOfItsHost) {
+    const ScanInfo info = scan_info({technique("syn", kTestnetTcp)});
+    HostStatus given, update;
+    given.host = update.host = *IpAddress::parse("198.18.0.2");
+    given.reason = update.reason = "arp-response";
+    given.hostname = "box.example";
+    update.ptr_name = "web.example";
+    update.update = true;
+    const std::vector<Result> results{testnet_syn()[1]};
+    const std::string xml = run(make_xml(path("out"), {}), path("out"), info, results, false, {given, update});
+    EXPECT_THAT(xml, HasSubstr("<hostname name=\"box.example\" type=\"user\"/>\n<hostname name=\"web.example\" type=\"PTR\"/>"));
+    EXPECT_THAT(xml, HasSubstr(R"(<hosts up="1" down="0" total="1"/>)"));
+    const auto normal = run(make_normal(path("out"), {}), path("out"), info, results, false, {given, update});
+    EXPECT_THAT(normal, HasSubstr("scan report for box.example (198.18.0.2)\n"));
+    EXPECT_THAT(normal, HasSubstr("latency).\nrDNS record for 198.18.0.2: web.example\n\nPORT"));
+    const auto grepable = run(make_grepable(path("out"), {}), path("out"), info, results, false, {given, update});
+    EXPECT_THAT(grepable, HasSubstr("Host: 198.18.0.2 (web.example)\tStatus: Up"));
+    given.hostname.clear();
+    const auto named = run(make_normal(path("out"), {}), path("out"), info, results, false, {given, update});
+    EXPECT_THAT(named, HasSubstr("scan report for web.example (198.18.0.2)\n"));
+    EXPECT_THAT(named, Not(HasSubstr("rDNS record")));
+    run(make_json_lines(path("out"), {}), path("out"), info, results, false, {given, update});
+    std::vector<HostStatus> hosts;
+    RecordReader::Callbacks cb;
+    cb.host = [&](const HostStatus& h) { hosts.push_back(h); };
+    cb.result = [](const Result&) {};
+    RecordReader::read(path("out"), cb);
+    ASSERT_EQ(hosts.size(), 2u);
+    EXPECT_FALSE(hosts[0].update);
+    EXPECT_TRUE(hosts[1].update);
+    EXPECT_EQ(hosts[1].ptr_name, "web.example");
+}
+
 TEST_F(OutputTest, XmlOpenOnly) {
     std::vector<Result> results = testnet_syn();
     const auto closed_host = testnet_syn("198.18.0.3");

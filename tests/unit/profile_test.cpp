@@ -367,7 +367,7 @@ TEST_F(Profile, UnknownKeys) {
               "5:1: unknown key 'portz' (known: name, description, plugins, discovery, ping-only, disable-arp-ping, "
               "ports, top-ports, targets, input-list, exclude, exclude-file, timing, timeout, min-rtt-timeout, "
               "max-rtt-timeout, initial-rtt-timeout, retries, max-retries, rate, min-rate, defeat-icmp-ratelimit, "
-              "source-ip, interface, service, version-intensity, service-db, seed, sequential-ports, shard, reason, open, outputs)");
+              "source-ip, interface, reverse-dns, dns-servers, service, version-intensity, service-db, seed, sequential-ports, shard, reason, open, outputs)");
     EXPECT_EQ(located_error_of("outputs:\n  json: a\n  html: b\n"),
               "3:3: unknown key 'html' under 'outputs' (known: json, xml, grepable, normal, all)");
     EXPECT_THAT(error_of("Name: x\n"), HasSubstr("unknown key 'Name'"));

@@ -33,5 +33,22 @@ TEST(Progress, LongWaitsInMinutes) {
     EXPECT_NE(l.find("about 2:05 more"), std::string::npos) << l;
 }
 
+// On a terminal of 80 columns (or fewer) the line never reaches the last column, which
+// would wrap and leave a row behind at every update (issue 25); it says less instead.
+TEST(Progress, FitsTheTerminal) {
+    const Progress::Waits sending{.in_flight = 100};
+    const Progress::Waits waiting{.in_flight = 41, .in_doubt = 40, .waiting_app = 1, .doubt_left = 39.6, .app_left = 1.2};
+    for (std::size_t width : {80u, 60u, 40u, 20u, 5u}) {
+        const std::string a = Progress::line("discovery, syn, udp, ack", 0.25, 10, 123456, 40000, 3, sending, width);
+        const std::string b = Progress::line("discovery, syn, udp, ack", 1.0, 30, 50, 900, 2, waiting, width);
+        EXPECT_LT(a.size(), width) << a;
+        EXPECT_LT(b.size(), width) << b;
+    }
+    EXPECT_EQ(Progress::line("syn", 0.25, 10, 1000, 40, 3, sending, 80),
+              "syn:  25.0% sent, 1000 probes/s, 40 answers, 3 open, ETA 0:30");  // fits as it is
+    EXPECT_EQ(Progress::line("syn", 1.0, 30, 50, 900, 2, waiting, 80),
+              "2 open; waiting for 41 ports (40 rate-limited, ~40 s; 1 for apps, 1 s)");
+}
+
 }  // namespace
 }  // namespace scanfw

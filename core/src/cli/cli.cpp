@@ -102,7 +102,6 @@ std::vector<std::string> normalize_nmap_style(const std::vector<std::string>& ar
         else if (a == "-sL") out.emplace_back("--list-targets");
         else if (a == "-Pn") out.emplace_back("--no-discovery");
         else if (a == "-F") out.emplace_back("--top-ports=100");
-        else if (a == "-n") continue;  // scanfw never looks names up in reverse: nothing to turn off
         else if (a == "-V") out.emplace_back("--version");
         else if (a.size() >= 2 && a.find_first_not_of('d', 1) == std::string::npos && a[0] == '-') {
             // -d, -dd: nmap's debugging, as scanfw's debug log (-vv) and trace (-vvv).
@@ -125,7 +124,8 @@ bool CliOptions::only_resume() const {
     const ScanConfig& s = scan;
     return resume && !profile && s.plugins.empty() && !s.discovery && !s.ping_only && !s.ports && !s.top_ports &&
            s.targets.empty() && !s.input_list && s.exclude.empty() && !s.exclude_file && !s.service &&
-           s.source_ip.empty() && !s.shard && !s.seed && !s.sequential && !s.interface && plugin_args.empty() && !scanflags;
+           s.source_ip.empty() && !s.shard && !s.seed && !s.sequential && !s.interface && !s.reverse_dns &&
+           s.dns_servers.empty() && plugin_args.empty() && !scanflags;
 }
 
 int parse_command_line(int argc, const char* const* argv, CliOptions& out) {
@@ -229,6 +229,12 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         ->type_name("IFACE");
     std::string shard;
     app.add_option("--shard", shard, "Scan shard K of N (1..N) of the scan; needs --seed")->type_name("K/N");
+    bool no_dns = false, all_dns = false;
+    app.add_flag("-n", no_dns, "No reverse DNS (default: the names of the hosts found up, as nmap)");
+    app.add_flag("-R", all_dns, "Reverse DNS of every target, also those found down");
+    std::vector<std::string> dns_servers;
+    app.add_option("--dns-servers", dns_servers, "Ask these DNS servers (comma-separated) instead of /etc/resolv.conf's")
+        ->type_name("LIST")->delimiter(',')->allow_extra_args(false);
     bool sequential = false;
     app.add_flag("-r,--sequential-ports", sequential,
                  "Probe ports in order, as nmap's -r (default: a random order, so that no host sees a sweep)");
@@ -385,6 +391,10 @@ int parse_command_line(const std::vector<std::string>& argv, CliOptions& out) {
         if (seed_opt->count() > 0) s.seed = seed;
         if (sequential) s.sequential = true;
         if (!interface.empty()) s.interface = interface;
+        if (no_dns && all_dns) return fail("-n and -R contradict each other: -n asks no names, -R every target's");
+        if (no_dns) s.reverse_dns = "never";
+        if (all_dns) s.reverse_dns = "all";
+        if (!dns_servers.empty()) s.dns_servers = dns_servers;
         if (reason) s.reason = true;
         if (open) s.open = true;
         if (!input_list.empty()) s.input_list = input_list;

@@ -57,6 +57,8 @@ void ScanConfig::override_with(const ScanConfig& over) {
     take(seed, over.seed);
     take(sequential, over.sequential);
     take(interface, over.interface);
+    take(reverse_dns, over.reverse_dns);
+    if (!over.dns_servers.empty()) dns_servers = over.dns_servers;
     take(shard, over.shard);
     take(reason, over.reason);
     take(open, over.open);
@@ -156,7 +158,7 @@ namespace {
 
 constexpr const char* kKnownKeys =
     "name, description, plugins, discovery, ping-only, disable-arp-ping, ports, top-ports, targets, input-list, "
-    "exclude, exclude-file, timing, timeout, min-rtt-timeout, max-rtt-timeout, initial-rtt-timeout, retries, max-retries, rate, min-rate, defeat-icmp-ratelimit, source-ip, interface, service, "
+    "exclude, exclude-file, timing, timeout, min-rtt-timeout, max-rtt-timeout, initial-rtt-timeout, retries, max-retries, rate, min-rate, defeat-icmp-ratelimit, source-ip, interface, reverse-dns, dns-servers, service, "
     "version-intensity, service-db, seed, sequential-ports, shard, reason, open, outputs";
 
 std::string_view trim(std::string_view s) {
@@ -218,6 +220,8 @@ public:
             else if (key == "service-db") cfg.service_db = text(v, key);
             else if (key == "sequential-ports") cfg.sequential = flag(v, key);
             else if (key == "interface") cfg.interface = text(v, key);
+            else if (key == "reverse-dns") cfg.reverse_dns = choice(v, key, {"up", "all", "never"});
+            else if (key == "dns-servers") cfg.dns_servers = words(v, key);
             else if (key == "seed") cfg.seed = number(v, key, 0, std::numeric_limits<std::uint64_t>::max());
             else if (key == "shard") cfg.shard = text(v, key);
             else if (key == "reason") cfg.reason = flag(v, key);
@@ -251,6 +255,16 @@ private:
     std::string text(const YAML::Node& v, const std::string& key) const {
         if (!v.IsScalar() || v.Scalar().empty()) fail(v, fmt::format("'{}' must be a string, got {}", key, describe(v)));
         return v.Scalar();
+    }
+
+    std::string choice(const YAML::Node& v, const std::string& key, std::initializer_list<const char*> choices) const {
+        const std::string t = text(v, key);
+        std::string known;
+        for (const char* c : choices) {
+            if (t == c) return t;
+            known += (known.empty() ? "" : ", ") + std::string(c);
+        }
+        fail(v, fmt::format("'{}' must be one of {}, got '{}'", key, known, t));
     }
 
     bool flag(const YAML::Node& v, const std::string& key) const {

@@ -65,6 +65,10 @@ struct ScanConfig {
     std::optional<std::uint64_t> seed;
     std::optional<bool> sequential;  // -r: ports in order, not in a random one
     std::optional<std::string> interface;  // -e: send and connect through this interface
+    // Reverse DNS: "up" the hosts found up (nmap's default), "all" every target (-R),
+    // "never" (-n); `dns_servers` instead of /etc/resolv.conf's (--dns-servers).
+    std::optional<std::string> reverse_dns;
+    std::vector<std::string> dns_servers;
     std::optional<std::string> shard;  // "K/N"
     std::optional<bool> reason;
     std::optional<bool> open;

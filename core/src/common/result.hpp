@@ -48,7 +48,8 @@ struct HostStatus {
     std::uint32_t rtt_us = 0;
     std::optional<MacAddress> mac;  // a host on a local Ethernet segment
     std::string hostname;            // the name the user gave, if any
-    bool update = false;  // more of a host already reported (its MAC, learned later)
+    std::string ptr_name;            // its reverse DNS name (PTR record), unless -n
+    bool update = false;  // more of a host already reported (its MAC or name, learned later)
 };
 
 // nmap's names: "open", "closed", "filtered", "unfiltered", "open|filtered", "up", "down".

@@ -35,7 +35,9 @@ private:
     }
 
     void write_host(std::FILE* out, const HostView& h, const std::vector<HostReport>& reports) override {
-        const std::string name = h.status ? h.status->hostname : "";
+        // nmap's grepable output names a host by its reverse DNS name (HostName());
+        // scanfw, with -n or none, by the name the user gave.
+        const std::string name = !h.status ? "" : !h.status->ptr_name.empty() ? h.status->ptr_name : h.status->hostname;
         const std::string host = fmt::format("Host: {} ({})", h.host.str(), name);
         if (reports.empty()) {
             fmt::print(out, "{}\tStatus: Down\n", host);

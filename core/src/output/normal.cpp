@@ -31,6 +31,7 @@ private:
             fmt::print(out, "scanfw {}scan report for {}\n", r.technique.empty() ? "" : r.technique + " ", label);
             fmt::print(out, "Host is up{}{}.\n", reason ? ", received " + std::string(s.reason) : "",
                        r.srtt_us ? fmt::format(" ({} latency)", latency_text(r.srtt_us)) : "");
+            if (const auto rdns = rdns_line(h)) fmt::print(out, "{}\n", *rdns);
             if (r.scanned > 0) write_ports(out, h, r);
             if (s.mac) fmt::print(out, "MAC Address: {} ({})\n", mac_text(*s.mac), mac_vendor(*s.mac));
             write_service_info(out, r);

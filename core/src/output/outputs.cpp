@@ -90,8 +90,16 @@ double concluded_share(const ScanInfo& info, std::uint64_t results, std::uint64_
 }
 
 std::string host_label(const HostView& h) {
-    if (h.status && !h.status->hostname.empty()) return fmt::format("{} ({})", h.status->hostname, h.host.str());
+    if (h.status && !h.status->hostname.empty()) return fmt::format("{} ({})", printable(h.status->hostname), h.host.str());
+    if (h.status && !h.status->ptr_name.empty()) return fmt::format("{} ({})", printable(h.status->ptr_name), h.host.str());
     return h.host.str();
+}
+
+std::optional<std::string> rdns_line(const HostView& h) {
+    if (!h.status || h.status->hostname.empty() || h.status->ptr_name.empty() ||
+        h.status->ptr_name == h.status->hostname)
+        return std::nullopt;
+    return fmt::format("rDNS record for {}: {}", h.host.str(), printable(h.status->ptr_name));
 }
 
 namespace {
@@ -394,6 +402,7 @@ Outputs make_outputs(const OutputFiles& files, const DisplayOptions& display) {
     if (p.normal) outputs.add(make_normal(*p.normal, display));
     if (p.json) outputs.add(make_json_lines(*p.json, display));
     if (!to_stdout) outputs.add(make_table(stdout, display));
+    outputs.table_on_stdout_ = !to_stdout;
     return outputs;
 }
 

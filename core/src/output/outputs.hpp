@@ -112,8 +112,12 @@ std::string addresses_text(const ScanSummary& s);
 double concluded_share(const ScanInfo& info, std::uint64_t results, std::uint64_t up, std::uint64_t down);
 // "Wed Nov 25 14:23:14 2026", local time, as nmap writes dates.
 std::string date_text(std::chrono::system_clock::time_point t);
-// "web.example (198.18.0.2)" when the user gave a name, else "198.18.0.2".
+// "web.example (198.18.0.2)" when the user gave a name, else the reverse DNS name in
+// its place, else "198.18.0.2" (nmap's NameIP).
 std::string host_label(const HostView& h);
+// nmap's "rDNS record for 198.18.0.2: web.example" under a host's heading, when the
+// user gave a name and its reverse DNS name is another.
+std::optional<std::string> rdns_line(const HostView& h);
 
 class Output {
 public:
@@ -175,6 +179,9 @@ public:
     // the summary's up and down counts, and for an interrupted scan the share done.
     void end(ScanSummary s);
     std::size_t size() const { return outputs_.size(); }
+    // Whether stdout has the table (not an -oX/-oG/-oN/-oJ given as '-'): then lines
+    // such as -v's "Discovered open port" may go there too.
+    bool table_on_stdout() const { return table_on_stdout_; }
     std::uint64_t results() const { return results_; }
 
 private:
@@ -185,6 +192,8 @@ private:
     bool resumed_ = false, replaying_ = false;
     absl::flat_hash_map<IpAddress, bool, IpAddressHash> recorded_up_;  // --resume: the record's hosts, up or not
     bool open_ = false;  // begun and not ended
+    bool table_on_stdout_ = false;
+    friend Outputs make_outputs(const struct OutputFiles& files, const DisplayOptions& display);
     ScanInfo info_;
     std::uint64_t results_ = 0, up_ = 0, down_ = 0;
     std::chrono::steady_clock::time_point started_;

@@ -195,6 +195,7 @@ void RecordReader::read(const std::string& path, const Callbacks& cb) {
                 h.ttl = static_cast<std::uint8_t>(j.value("ttl", 0));
                 h.rtt_us = j.value("rtt_us", 0u);
                 h.hostname = j.value("hostname", "");
+                h.ptr_name = j.value("ptr", "");
                 h.update = j.value("update", false);
                 if (j.contains("mac")) {
                     unsigned b[6];
@@ -336,6 +337,7 @@ private:
         if (h.rtt_us) fmt::print(f, R"(,"rtt_us":{})", h.rtt_us);
         if (h.mac) fmt::print(f, R"(,"mac":"{}")", mac_text(*h.mac));
         if (!h.hostname.empty()) fmt::print(f, R"(,"hostname":{})", json_text(h.hostname));
+        if (!h.ptr_name.empty()) fmt::print(f, R"(,"ptr":{})", json_text(h.ptr_name));
         if (h.update) fmt::print(f, R"(,"update":true)");
         std::fputs("}\n", f);
         maybe_flush();

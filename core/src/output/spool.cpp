@@ -77,12 +77,14 @@ void decode(const std::uint8_t* r, HostView& view) {
             s.mac = m;
         }
         s.hostname = in.str();
+        s.ptr_name = in.str();
         s.update = in.u8() != 0;
         if (!view.status || (!view.status->up && s.up && !s.update)) {
             view.status = std::move(s);
         } else {  // more of the same host: what it adds
             if (!view.status->mac) view.status->mac = s.mac;
             if (view.status->hostname.empty()) view.status->hostname = s.hostname;
+            if (view.status->ptr_name.empty()) view.status->ptr_name = s.ptr_name;
         }
         return;
     }
@@ -216,6 +218,7 @@ void Spool::add(const HostStatus& s) {
     if (s.mac)
         for (auto b : *s.mac) put8(buf_, b);
     put_str(buf_, s.hostname);
+    put_str(buf_, s.ptr_name);
     put8(buf_, s.update);
     finish_record(buf_, offsets_.back());
 }

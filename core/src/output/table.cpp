@@ -124,6 +124,7 @@ private:
             const std::uint32_t latency = replies ? static_cast<std::uint32_t>(rtt / replies) : h.status->rtt_us;
             out += fmt::format("Host is up{}{}.\n", display_.show_reason ? ", received " + std::string(h.status->reason) : "",
                                latency ? fmt::format(" ({} latency)", latency_text(latency)) : "");
+            if (const auto rdns = rdns_line(h)) out += *rdns + "\n";
         }
         if (rows_hidden > 0) {
             std::vector<std::string> parts;

@@ -94,6 +94,7 @@ private:
             }
             fmt::print(o, "<hostnames>\n");
             if (!s.hostname.empty()) fmt::print(o, "<hostname name=\"{}\" type=\"user\"/>\n", xml_escape(s.hostname));
+            if (!s.ptr_name.empty()) fmt::print(o, "<hostname name=\"{}\" type=\"PTR\"/>\n", xml_escape(s.ptr_name));
             fmt::print(o, "</hostnames>\n");
         };
         if (reports.empty()) {  // down

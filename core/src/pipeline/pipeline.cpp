@@ -15,14 +15,21 @@ namespace scanfw {
 
 namespace {
 
-// Counts the results on their way to the outputs, for the progress line.
+// Counts the results on their way to the outputs, for the progress line; with -v says
+// each open port as it is found, as nmap does.
 class Counter final : public ResultSink {
 public:
-    Counter(ResultSink& next, Progress& progress, std::uint64_t& n) : next_(next), progress_(progress), n_(n) {}
+    Counter(ResultSink& next, Progress& progress, std::uint64_t& n, bool announce)
+        : next_(next), progress_(progress), n_(n), announce_(announce) {}
     void on_host(const HostStatus& h) override { next_.on_host(h); }
     void on_result(const Result& r) override {
         ++n_;
-        if (r.state == State::Open) progress_.found_open();
+        if (r.state == State::Open) {
+            progress_.found_open();
+            if (announce_ && r.protocol != Protocol::Ip)
+                progress_.announce(fmt::format("Discovered open port {}/{} on {}", r.port, protocol_name(r.protocol),
+                                               r.host.str()));
+        }
         next_.on_result(r);
     }
 
@@ -30,6 +37,7 @@ private:
     ResultSink& next_;
     Progress& progress_;
     std::uint64_t& n_;
+    bool announce_;
 };
 
 // Items of hosts found up, less those `skip` says (a family the technique cannot
@@ -108,7 +116,7 @@ Waiter Pipeline::waiter() {
 
 void Pipeline::run_chunk(const TargetSet& chunk, std::uint64_t chunk_no) {
     const std::vector<Job>& jobs = s_.plan.jobs;
-    Counter counter(services_ ? static_cast<ResultSink&>(*services_) : out_, s_.progress, results_);
+    Counter counter(services_ ? static_cast<ResultSink&>(*services_) : out_, s_.progress, results_, s_.announce_open);
     // What the engine learns of each host lives as long as the chunk it is in.
     Knowledge knowledge(s_.timing);
     knowledge.limits.on_shown(s_.limits_shown);

@@ -46,6 +46,7 @@ public:
         AnswerLimits::Shown limits_shown;  // told when a host first shows a limit
         HostLoss::Shown loss_shown;        // told when a host's first answer needed a retransmission
         bool sequential = false;           // -r: each host's ports in order
+        bool announce_open = false;        // -v: "Discovered open port 22/tcp on 198.18.0.2" on stdout, as nmap
     };
     Pipeline(Setup setup, ResultSink& out) : s_(std::move(setup)), out_(out) {}
 

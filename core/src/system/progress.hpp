@@ -30,11 +30,15 @@ public:
     void found_open() { ++open_; }
     // A line of a phase after the engine's (service detection), when due().
     void show(std::string_view text);
+    // A line for stdout during the scan ("Discovered open port ..." with -v): the
+    // progress line is cleared first and drawn again at its next update.
+    void announce(std::string_view text);
     void finish();  // clears the line
 
-    // The line itself, for tests.
+    // The line itself, for tests; `width`: the terminal's columns (0: not known), which
+    // the line stays within (a line as wide wraps, and every update leaves a row).
     static std::string line(std::string_view label, double fraction, double elapsed, double probes_per_s,
-                            std::uint64_t answers, std::uint64_t open, const Waits& w);
+                            std::uint64_t answers, std::uint64_t open, const Waits& w, std::size_t width = 0);
 
 private:
     using Clock = std::chrono::steady_clock;

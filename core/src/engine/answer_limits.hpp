@@ -200,6 +200,7 @@ private:
         // most an answer's probe left before it.
         Clock::time_point latest_departed{};
         Clock::duration reorder{};
+        Clock::duration fastest = Clock::duration::max();  // the shortest round trip seen
         // Statistics.
         std::uint64_t answers_total = 0, late = 0;
         Clock::time_point first_answer{};

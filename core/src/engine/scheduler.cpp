@@ -287,18 +287,31 @@ void Scheduler::handle(const Answer& a, Clock::time_point now) {
     SPDLOG_TRACE("{} {} {}: an answer (kind {}, errno {}) that came at {:.6f}, try {} sent {:.6f}", job.name(),
                  a.item.host.str(), a.item.port, static_cast<int>(reply.kind), reply.connect_errno,
                  seconds(came.time_since_epoch()), f.tries, seconds(f.sent.time_since_epoch()));
-    const Clock::time_point left = departure(a.item, f).value_or(f.sent);
+    const std::optional<Clock::time_point> departed = departure(a.item, f);
+    const Clock::time_point left = departed.value_or(f.sent);
     // A connect()'s SYN is sent again by the kernel a second after it, and later: its
     // answer may answer any of them.
     const bool resent_by_kernel = job.connect && came - left >= kKernelSynRetry;
     // The kernel's own answers to a first try tell when it left: round trips, and how
     // much the path reorders (an application's answer may come late by its own choice).
+    // Not an answer that came before its batch's send times were known (a fast path,
+    // the batch still being sent): its departure would be when it was queued, up to a
+    // few batches early, and that read as reordering of milliseconds on a veth (5.3 ms:
+    // witnesses unusable, and a 5 s null/fin scan took 50 s, one run in three).
     const bool kernel_timed = f.tries == 1 && !resent_by_kernel && !(job.app_answers && reply.kind == Reply::Kind::Udp);
-    if (kernel_timed) know_.limits.answered(a.item.host, left, came);
+    // A departure is read off its batch's call (start to end, in proportion): a packet
+    // cannot have left after its answer came.
+    if (kernel_timed && departed) know_.limits.answered(a.item.host, std::min(left, came), came);
     if (kind) {
-        // Which try drew it is unsure once there were several: any since the first.
+        // Which try drew it is unsure once there were several: any since the first. It
+        // is late (held back: a limit) only if it came after the last try left: one that
+        // reached this host before (the kernel's time) answered an earlier try, slowly,
+        // or while the engine was too busy to take it before that try's wait ran out
+        // (a busy scanner took such RSTs for a limit, and every silent port of the host
+        // went to rounds: a 2.5 s null scan took 24-50 s, one run in four).
+        const bool late = f.silent_before && came >= left;
         know_.limits.limited(*kind, a.item, sources_.index_of(a.ours), f.tries > 1 ? f.first_sent : left,
-                             resent_by_kernel ? came : left, f.silent_before);
+                             resent_by_kernel ? came : left, late);
         if (f.covered > 0) know_.limits.covered_miss();
     }
     if (f.witness) {
